@@ -1,0 +1,181 @@
+"""The ``panorama`` command. Each subcommand parses its options and calls one function.
+
+Exit status of every subcommand: 0 on success, 1 when a checked file has
+errors or a step failed, 2 for a usage error (bad option, invalid survey
+definition).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from panorama_xl import __version__
+from panorama_xl.errors import DefinitionError, PanoramaError
+from panorama_xl.survey import Survey, load_survey
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _default_year() -> int:
+    return dt.date.today().year
+
+
+def _load(context: click.Context) -> Survey:
+    """Load the survey once per command; a definition error is a usage error (status 2)."""
+    directory = context.obj.get("vocabularies")
+    try:
+        return load_survey(directory)
+    except DefinitionError as error:
+        click.echo(str(error), err=True)
+        context.exit(EXIT_USAGE)
+        raise  # unreachable: context.exit raises
+
+
+year_option = click.option(
+    "--year",
+    type=click.IntRange(2000, 2100),
+    default=_default_year,
+    show_default="l'année en cours",
+    help="Année de l'enquête (millésime).",
+)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--vocabularies",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier de la définition (survey.yaml) et des vocabulaires ; par défaut ceux livrés avec l'outil.",
+)
+@click.version_option(__version__, "--version", message="panorama-xl %(version)s")
+@click.pass_context
+def main(context: click.Context, vocabularies: Path | None) -> None:
+    """Panorama des applications des Départements : questionnaire, contrôle et consolidation.
+
+    \b
+    Étapes d'une campagne :
+      panorama template --year 2027 --all-respondents   questionnaires à envoyer
+      panorama check RETOUR.xlsx                        contrôler un fichier reçu
+      panorama collect DOSSIER --year 2027              contrôler et archiver tous les retours
+      panorama consolidate --year 2027                  classeur de synthèse
+      panorama demo                                     campagne de démonstration complète
+
+    Codes de sortie : 0 succès, 1 fichier avec erreurs ou étape en échec,
+    2 erreur d'utilisation (option ou définition invalide).
+    """
+    context.ensure_object(dict)
+    context.obj["vocabularies"] = vocabularies
+
+
+@main.command()
+@year_option
+@click.option(
+    "--respondent",
+    "respondents",
+    multiple=True,
+    metavar="CODE",
+    help="Code d'un répondant (ex. D26) : écrit son questionnaire personnalisé. Répétable.",
+)
+@click.option(
+    "--all-respondents",
+    is_flag=True,
+    help="Écrit un questionnaire personnalisé pour chaque répondant de l'année.",
+)
+@click.option("--no-blank", is_flag=True, help="N'écrit pas le questionnaire vierge.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier de sortie [défaut : build/ANNÉE].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Nombre de processus d'écriture [défaut : un par processeur].",
+)
+@click.pass_context
+def template(
+    context: click.Context,
+    year: int,
+    respondents: tuple[str, ...],
+    all_respondents: bool,
+    no_blank: bool,
+    output: Path | None,
+    workers: int | None,
+) -> None:
+    """Écrit le questionnaire de l'année : vierge, et personnalisé par répondant.
+
+    Les fichiers s'appellent panorama-ANNÉE.xlsx (vierge) et
+    panorama-ANNÉE-CODE.xlsx (personnalisé), par exemple panorama-2027-D26.xlsx.
+    """
+    from panorama_xl.template import write_templates
+
+    survey = _load(context)
+    if respondents and all_respondents:
+        raise click.UsageError(
+            "--respondent et --all-respondents s'excluent : choisissez l'un ou l'autre."
+        )
+    codes = list(respondents)
+    known = survey.respondents
+    for code in codes:
+        if code not in known.by_code:
+            entry = known.lookup(code)
+            hint = f" Vouliez-vous dire {entry.code} ({entry.label}) ?" if entry else ""
+            raise click.BadParameter(
+                f"code de répondant inconnu : {code}.{hint}", param_hint="--respondent"
+            )
+        if not known.by_code[code].offered_in(year):
+            raise click.BadParameter(
+                f"le répondant {code} n'existe pas en {year}.",
+                param_hint="--respondent",
+            )
+    if all_respondents:
+        codes = [entry.code for entry in known.offered(year)]
+    if no_blank and not codes:
+        raise click.UsageError(
+            "rien à écrire : --no-blank sans --respondent ni --all-respondents."
+        )
+
+    directory = output or Path("build") / str(year)
+    started = time.perf_counter()
+    total = len(codes) + (0 if no_blank else 1)
+    with click.progressbar(
+        length=total, label="Questionnaires", file=sys.stderr
+    ) as bar:
+        paths = write_templates(
+            survey,
+            year,
+            directory,
+            codes,
+            blank=not no_blank,
+            workers=workers,
+            progress=lambda _path: bar.update(1),
+        )
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"{len(paths)} questionnaire(s) écrit(s) dans {directory} en {elapsed:.1f} s."
+    )
+
+
+def run() -> None:
+    """Entry point that turns unexpected panorama errors into a message and status 1."""
+    try:
+        main(standalone_mode=True)
+    except PanoramaError as error:
+        click.echo(f"Erreur : {error}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+if __name__ == "__main__":
+    run()
