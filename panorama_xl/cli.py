@@ -168,6 +168,119 @@ def template(
     )
 
 
+def expand_paths(paths: tuple[Path, ...]) -> list[Path]:
+    """Return the files named, and the files inside the folders named, sorted, without duplicates.
+
+    Hidden files and the lock files of office programs (``~$…``, ``.~lock…``)
+    are skipped inside folders.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not child.name.startswith((".", "~$")):
+                    found.append(child)
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))
+
+
+@main.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+@year_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Forme du rapport.",
+)
+@click.option(
+    "--annotate",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier où écrire, pour chaque fichier lisible, le questionnaire annoté à renvoyer au département.",
+)
+@click.option(
+    "--respondent",
+    "expected",
+    default=None,
+    metavar="CODE",
+    help="Code du répondant dont les fichiers doivent venir (ex. D26).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Nombre de processus de contrôle [défaut : un par processeur].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=60,
+    show_default=True,
+    help="Durée maximale de lecture d'un fichier, en secondes.",
+)
+@click.pass_context
+def check(
+    context: click.Context,
+    files: tuple[Path, ...],
+    year: int,
+    output_format: str,
+    annotate: Path | None,
+    expected: str | None,
+    workers: int | None,
+    timeout: float,
+) -> None:
+    """Contrôle les questionnaires reçus et dit précisément quoi corriger.
+
+    FILES : fichiers (.xlsx, .xlsm, .ods, .xls) ou dossiers à contrôler. Les
+    fichiers ne sont jamais modifiés. Code de sortie : 0 si tous les fichiers
+    sont valides (avertissements permis), 1 si l'un d'eux a des erreurs ou est
+    illisible, 2 pour une erreur d'utilisation.
+    """
+    from panorama_xl.annotate import write_annotated
+    from panorama_xl.report import render_json, render_text
+    from panorama_xl.runner import Task, check_many
+    from panorama_xl.safety import Limits
+    from panorama_xl.template import QuestionnaireWriter
+
+    survey = _load(context)
+    if expected is not None and expected not in survey.respondents.by_code:
+        raise click.BadParameter(
+            f"code de répondant inconnu : {expected}.", param_hint="--respondent"
+        )
+    paths = expand_paths(files)
+    if not paths:
+        raise click.UsageError("aucun fichier à contrôler.")
+    order = {path: index for index, path in enumerate(paths)}
+    tasks = [Task(path, expected) for path in paths]
+    reports = sorted(
+        check_many(
+            tasks, survey, year, workers=workers, limits=Limits(seconds=timeout)
+        ),
+        key=lambda report: order[Path(report.path)],
+    )
+
+    if annotate is not None:
+        writer = QuestionnaireWriter(survey, year)
+        taken: set[str] = set()
+        for report in reports:
+            if report.problems:
+                written = write_annotated(report, writer, annotate, taken)
+                if written is not None and output_format == "text":
+                    click.echo(f"Questionnaire annoté : {written}", err=True)
+    if output_format == "json":
+        click.echo(render_json(reports, survey, year))
+    else:
+        click.echo(render_text(reports, survey))
+    if any(not report.accepted for report in reports):
+        context.exit(EXIT_PROBLEMS)
+
+
 def run() -> None:
     """Entry point that turns unexpected panorama errors into a message and status 1."""
     try:

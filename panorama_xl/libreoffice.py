@@ -75,6 +75,7 @@ class Job:
     mode: str = "type"
     check_validity: str | None = None
     recalculate: bool = False
+    password: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -86,6 +87,7 @@ class Job:
             "mode": self.mode,
             "check_validity": self.check_validity,
             "recalculate": self.recalculate,
+            "password": self.password,
         }
 
 

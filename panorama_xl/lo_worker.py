@@ -6,7 +6,8 @@ from panorama_xl. ``libreoffice.py`` starts it, sends the jobs as JSON on
 standard input and reads one JSON result per job on standard output.
 
 A job is ``{"input": path, "outputs": [paths], "cells": [[sheet, "B5", value],
-...], "mode": "type" | "paste", "check_validity": password or null}``:
+...], "mode": "type" | "paste", "check_validity": password or null,
+"password": password to open the outputs, or null}``:
 
 * ``type`` writes each value as typed input: into a cell formatted as text
   it is stored as text, as LibreOffice does for typed input; elsewhere
@@ -178,7 +179,10 @@ def run_job(context, desktop, job):
         for output in job.get("outputs", []):
             extension = os.path.splitext(output)[1].lower()
             target = uno.systemPathToFileUrl(os.path.abspath(output))
-            document.storeToURL(target, (prop("FilterName", FILTERS[extension]),))
+            properties = [prop("FilterName", FILTERS[extension])]
+            if job.get("password"):
+                properties.append(prop("Password", job["password"]))
+            document.storeToURL(target, tuple(properties))
             saved.append(output)
         result = {"refused": refused, "unreachable": unreachable, "saved": saved}
         if job.get("check_validity") is not None:

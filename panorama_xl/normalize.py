@@ -90,9 +90,16 @@ def clean_text(value: object) -> str:
     return _SPACES.sub(" ", display_text(value)).strip()
 
 
+_INVISIBLE = " \t\n\r\x0b\x0c\u00a0\u2007\u202f\u200b\ufeff"
+
+
 def is_blank(value: object) -> bool:
-    """Return True for an empty cell, including a cell that holds only spaces."""
-    return value is None or (isinstance(value, str) and not clean_text(value))
+    """Return True for an empty cell, including a cell that contains only spaces."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip(_INVISIBLE)
+    return False
 
 
 def looks_like_formula(text: str) -> bool:

@@ -395,3 +395,29 @@ def test_layout_cells(survey):
     assert table.cell("product_other", 499) == "G501"
     assert range_boundaries(table.input_range) == (1, 2, 14, 501)
     assert layout.sheet("identity").cell("respondent") == "B5"
+
+
+def test_generated_workbooks_pass_schema_check(
+    blank_template, personal_template, writer, tmp_path
+):
+    from .ooxml import validate_xlsx
+    from .returns import clean_answers
+
+    answers = clean_answers()
+    answers.tables["applications"][0]["satisfaction"] = 9
+    notes = [
+        CellNote(
+            "error",
+            "number-out-of-range",
+            "9 est hors des bornes.",
+            "Nombre entier de 1 à 5.",
+            "9",
+            "applications",
+            "satisfaction",
+            0,
+        ),
+        CellNote("warning", "protection-removed", "Protection retirée."),
+    ]
+    annotated = writer.write(tmp_path / "annotated.xlsx", answers=answers, notes=notes)
+    for path in (blank_template, personal_template, annotated):
+        assert validate_xlsx(path) == [], path.name
