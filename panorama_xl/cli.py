@@ -281,6 +281,134 @@ def check(
         context.exit(EXIT_PROBLEMS)
 
 
+database_option = click.option(
+    "--db",
+    "database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("build") / "panorama.sqlite",
+    show_default=True,
+    help="Base historique SQLite des réponses acceptées.",
+)
+
+
+@main.command()
+@click.argument(
+    "directory", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@year_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier du tableau de bord et des questionnaires annotés [défaut : build/ANNÉE/collecte].",
+)
+@database_option
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Nombre de processus de contrôle [défaut : un par processeur].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=60,
+    show_default=True,
+    help="Durée maximale de lecture d'un fichier, en secondes.",
+)
+@click.pass_context
+def collect(
+    context: click.Context,
+    directory: Path,
+    year: int,
+    output: Path | None,
+    database: Path,
+    workers: int | None,
+    timeout: float,
+) -> None:
+    """Contrôle tous les retours d'un dossier, archive les réponses valides et dit qui a répondu.
+
+    DIRECTORY et ses sous-dossiers sont parcourus ; un sous-dossier nommé
+    d'après un code de répondant (D26, CEA…) indique de qui viennent ses
+    fichiers. Quand une collectivité a envoyé plusieurs fichiers, le plus
+    récent des fichiers valides est retenu. Relancer la collecte sur les mêmes
+    fichiers ne change rien. Code de sortie : 0 quand le tableau de bord est
+    écrit, quel que soit l'état des réponses.
+    """
+    from panorama_xl.board import render_board_text
+    from panorama_xl.collect import campaign_files
+    from panorama_xl.collect import collect as run_collect
+    from panorama_xl.safety import Limits
+
+    survey = _load(context)
+    output = output or Path("build") / str(year) / "collecte"
+    total = len(campaign_files(directory, [output, database]))
+    started = time.perf_counter()
+    with click.progressbar(
+        length=total, label="Contrôle des retours", file=sys.stderr
+    ) as bar:
+        campaign = run_collect(
+            directory,
+            survey,
+            year,
+            output=output,
+            database=database,
+            workers=workers,
+            limits=Limits(seconds=timeout),
+            progress=lambda _summary: bar.update(1),
+        )
+    elapsed = time.perf_counter() - started
+    click.echo(render_board_text(campaign))
+    click.echo("")
+    click.echo(f"{len(campaign.files)} fichier(s) contrôlé(s) en {elapsed:.1f} s.")
+    click.echo(f"Tableau de bord : {campaign.board}")
+    if campaign.annotated_folder is not None:
+        click.echo(f"Questionnaires annotés à renvoyer : {campaign.annotated_folder}")
+    click.echo(f"Base historique : {database}")
+
+
+@main.command()
+@year_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Classeur à écrire [défaut : build/ANNÉE/panorama-ANNÉE-consolide.xlsx].",
+)
+@database_option
+@click.pass_context
+def consolidate(
+    context: click.Context, year: int, output: Path | None, database: Path
+) -> None:
+    """Écrit le classeur de synthèse de l'année à partir de la base historique.
+
+    Toutes les lignes acceptées, des tableaux de synthèse calculés par
+    formules (avec leurs valeurs), des graphiques et la liste des réponses.
+    """
+    from panorama_xl.consolidate import consolidate as run_consolidate
+    from panorama_xl.consolidate import master_name
+    from panorama_xl.history import History
+
+    survey = _load(context)
+    if not database.is_file():
+        raise click.UsageError(
+            f"base historique introuvable : {database}. Lancez d'abord « panorama collect »."
+        )
+    with History(database) as history:
+        returns = history.returns(year)
+    if not returns:
+        raise click.UsageError(f"aucune réponse acceptée pour {year} dans {database}.")
+    output = output or Path("build") / str(year) / master_name(year)
+    started = time.perf_counter()
+    run_consolidate(survey, year, database, output)
+    rows = sum(item.rows for item in returns)
+    click.echo(
+        f"Classeur consolidé : {output} ({len(returns)} réponses, {rows} applications, {time.perf_counter() - started:.1f} s)."
+    )
+
+
 def run() -> None:
     """Entry point that turns unexpected panorama errors into a message and status 1."""
     try:

@@ -1,0 +1,274 @@
+"""Collect a campaign: check every returned file, store the accepted ones, and say who answered.
+
+``collect`` walks a folder, checks each file in worker processes, stores the
+accepted returns in the history database (the latest valid file of each body
+wins), writes the annotated copy of every return with errors, and builds
+the campaign board: every expected body with its status, and every file
+with what became of it.
+
+A file is attributed to a body by its content (fingerprint or Identité
+sheet). A sub-folder named after a body's code (``D26/``) also says who the
+files inside must come from; for a file that cannot be read, a body code in
+its name is used to attribute it on the board.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from panorama_xl.annotate import write_annotated
+from panorama_xl.check import (
+    STATUS_ERRORS,
+    STATUS_UNREADABLE,
+    STATUS_VALID,
+    STATUS_WARNINGS,
+    FileReport,
+)
+from panorama_xl.history import History
+from panorama_xl.runner import Task, check_many
+from panorama_xl.safety import Limits
+from panorama_xl.survey import Survey
+from panorama_xl.template import QuestionnaireWriter
+
+STATUS_MISSING = "missing"
+
+#: Board statuses, from best to worst, with their French labels.
+BOARD_LABELS = {
+    STATUS_VALID: "valide",
+    STATUS_WARNINGS: "valide avec avertissements",
+    STATUS_ERRORS: "erreurs à corriger",
+    STATUS_UNREADABLE: "illisible",
+    STATUS_MISSING: "pas de réponse",
+}
+
+ANNOTATED_FOLDER = "a-corriger"
+
+
+@dataclass
+class FileSummary:
+    """What became of one file of the campaign folder."""
+
+    path: str
+    status: str
+    respondent: str | None
+    attributed_by_name: bool
+    rows: int
+    errors: int
+    warnings: int
+    received: str
+    sha256: str
+    first_problem: str = ""
+    annotated: str = ""
+    storage: str = ""
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+@dataclass
+class BodyStatus:
+    """One expected body on the board."""
+
+    code: str
+    label: str
+    region: str
+    status: str
+    file: str = ""
+    received: str = ""
+    rows: int = 0
+    errors: int = 0
+    warnings: int = 0
+    others: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Campaign:
+    """The outcome of one collect run."""
+
+    year: int
+    files: list[FileSummary]
+    bodies: list[BodyStatus]
+    board: Path | None = None
+    annotated_folder: Path | None = None
+
+    @property
+    def unattributed(self) -> list[FileSummary]:
+        return [summary for summary in self.files if summary.respondent is None]
+
+    def count(self, status: str) -> int:
+        return sum(1 for body in self.bodies if body.status == status)
+
+
+def campaign_files(directory: Path, exclude: list[Path]) -> list[Path]:
+    """Return the files of the campaign folder, sorted, without hidden files, office lock files or ``exclude``."""
+    excluded = [path.resolve() for path in exclude]
+    found = []
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file() or path.name.startswith((".", "~$")):
+            continue
+        resolved = path.resolve()
+        if any(resolved == item or item in resolved.parents for item in excluded):
+            continue
+        found.append(path)
+    return found
+
+
+class Attribution:
+    """Find the body a path points to, from a folder name or a token of the file name."""
+
+    def __init__(self, survey: Survey, year: int):
+        codes = [entry.code for entry in survey.respondents.offered(year)]
+        self.codes = {code.upper(): code for code in codes}
+        longest_first = sorted(codes, key=len, reverse=True)
+        self.pattern = re.compile(
+            r"(?<![A-Za-z0-9])("
+            + "|".join(re.escape(code) for code in longest_first)
+            + r")(?![A-Za-z0-9])",
+            re.IGNORECASE,
+        )
+
+    def from_folders(self, path: Path, root: Path) -> str | None:
+        """Return the body code of the nearest folder named after one, between ``root`` and ``path``."""
+        for folder in path.relative_to(root).parents:
+            if folder.name.upper() in self.codes:
+                return self.codes[folder.name.upper()]
+        return None
+
+    def from_name(self, path: Path) -> str | None:
+        match = self.pattern.search(path.stem)
+        return self.codes[match.group(1).upper()] if match else None
+
+
+def collect(
+    directory: Path,
+    survey: Survey,
+    year: int,
+    *,
+    output: Path,
+    database: Path,
+    workers: int | None = None,
+    limits: Limits | None = None,
+    progress: Callable[[FileSummary], None] | None = None,
+) -> Campaign:
+    """Check and store a campaign folder, write the annotated copies and the board.
+
+    Reports are handled as they arrive and only a short summary of each is
+    kept, so memory does not grow with the number of files.
+    """
+    from panorama_xl.board import write_board
+
+    directory = Path(directory)
+    output = Path(output)
+    annotated_folder = output / ANNOTATED_FOLDER
+    attribution = Attribution(survey, year)
+    paths = campaign_files(directory, [output, database])
+    tasks = [Task(path, attribution.from_folders(path, directory)) for path in paths]
+    writer: QuestionnaireWriter | None = None
+    taken: set[str] = set()
+    summaries: list[FileSummary] = []
+
+    with History(database) as history:
+        for report in check_many(tasks, survey, year, workers=workers, limits=limits):
+            summary = _summarise(report, attribution)
+            if report.accepted and report.respondent:
+                summary.storage = history.store(report, year)
+            elif report.errors and not report.unreadable:
+                writer = writer or QuestionnaireWriter(survey, year)
+                written = write_annotated(report, writer, annotated_folder, taken)
+                summary.annotated = str(written) if written else ""
+            summaries.append(summary)
+            if progress is not None:
+                progress(summary)
+        stored = {item.respondent: item for item in history.returns(year)}
+
+    summaries.sort(key=lambda summary: summary.path)
+    bodies = _board_rows(survey, year, summaries, stored)
+    campaign = Campaign(
+        year, summaries, bodies, annotated_folder=annotated_folder if taken else None
+    )
+    campaign.board = write_board(
+        campaign, survey, output / f"tableau-de-bord-{year}.xlsx"
+    )
+    return campaign
+
+
+def _summarise(report: FileReport, attribution: Attribution) -> FileSummary:
+    respondent = report.respondent
+    by_name = False
+    if respondent is None:
+        respondent = attribution.from_name(Path(report.path))
+        by_name = respondent is not None
+    first = report.errors[0].message if report.errors else ""
+    return FileSummary(
+        path=report.path,
+        status=report.status,
+        respondent=respondent,
+        attributed_by_name=by_name,
+        rows=report.row_count(),
+        errors=len(report.errors),
+        warnings=len(report.warnings),
+        received=report.modified,
+        sha256=report.sha256,
+        first_problem=first,
+    )
+
+
+def _board_rows(
+    survey: Survey, year: int, summaries: list[FileSummary], stored: dict
+) -> list[BodyStatus]:
+    regions = survey.vocabularies.get("regions")
+    by_body: dict[str, list[FileSummary]] = {}
+    for summary in summaries:
+        if summary.respondent:
+            by_body.setdefault(summary.respondent, []).append(summary)
+    bodies = []
+    for entry in survey.respondents.offered(year):
+        region_code = entry.links.get("regions", "")
+        region = (
+            regions.by_code[region_code].label
+            if regions and region_code in regions.by_code
+            else region_code
+        )
+        files = sorted(
+            by_body.get(entry.code, []), key=lambda item: (item.received, item.name)
+        )
+        body = BodyStatus(entry.code, entry.label, region, STATUS_MISSING)
+        kept = stored.get(entry.code)
+        if kept is not None:
+            body.status = kept.status
+            body.file = kept.file_name
+            body.received = kept.received_at
+            body.rows = kept.rows
+            body.warnings = kept.warnings
+            body.others = [item.name for item in files if item.sha256 != kept.sha256]
+            newer = [
+                item.name
+                for item in files
+                if item.sha256 != kept.sha256
+                and (item.received, item.name) > (kept.received_at, kept.file_name)
+                and item.status in (STATUS_ERRORS, STATUS_UNREADABLE)
+            ]
+            if newer:
+                body.note = "fichier plus récent non retenu (erreurs) : " + ", ".join(
+                    newer
+                )
+        elif files:
+            readable = [item for item in files if item.status != STATUS_UNREADABLE]
+            chosen = (readable or files)[-1]
+            body.status = chosen.status
+            body.file = chosen.name
+            body.received = chosen.received
+            body.rows = chosen.rows
+            body.errors = chosen.errors
+            body.warnings = chosen.warnings
+            body.others = [item.name for item in files if item is not chosen]
+            body.note = chosen.first_problem
+            if chosen.attributed_by_name:
+                body.note = "rattaché par le nom du fichier ; " + body.note
+        bodies.append(body)
+    return bodies
