@@ -409,6 +409,83 @@ def consolidate(
     )
 
 
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build") / "demo",
+    show_default=True,
+    help="Dossier de la campagne de démonstration (remplacé à chaque lancement).",
+)
+@year_option
+@click.option(
+    "--seed",
+    type=int,
+    default=2027,
+    show_default=True,
+    help="Graine du générateur aléatoire : la même graine donne les mêmes réponses.",
+)
+@click.option(
+    "--no-libreoffice",
+    is_flag=True,
+    help="N'utilise pas LibreOffice, même s'il est installé : tous les retours sont écrits en Python.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Nombre de processus [défaut : un par processeur].",
+)
+@click.pass_context
+def demo(
+    context: click.Context,
+    output: Path,
+    year: int,
+    seed: int,
+    no_libreoffice: bool,
+    workers: int | None,
+) -> None:
+    """Déroule une campagne complète sur des réponses fictives réalistes.
+
+    Questionnaires de l'année, une réponse pour la plupart des collectivités
+    (une part saisie dans LibreOffice quand il est installé, une part avec les
+    erreurs habituelles), quelques collectivités sans réponse, puis collecte,
+    tableau de bord et classeur consolidé.
+    """
+    from panorama_xl.board import render_board_text
+    from panorama_xl.demo import run_demo
+
+    survey = _load(context)
+    started = time.perf_counter()
+    result = run_demo(
+        output,
+        survey,
+        year,
+        seed=seed,
+        libreoffice=not no_libreoffice,
+        workers=workers,
+        say=click.echo,
+    )
+    click.echo("")
+    click.echo(render_board_text(result.campaign))
+    click.echo("")
+    click.echo(
+        f"Démonstration terminée en {time.perf_counter() - started:.0f} s. À regarder :"
+    )
+    click.echo(f"  questionnaires envoyés        {result.templates}")
+    click.echo(f"  retours reçus                 {result.returns}")
+    click.echo(f"  tableau de bord               {result.board}")
+    if result.annotated is not None:
+        click.echo(f"  questionnaires à renvoyer     {result.annotated}")
+    click.echo(f"  classeur consolidé            {result.master}")
+    click.echo(f"  base historique               {result.database}")
+    if not result.libreoffice:
+        click.echo(
+            f"Note : aucun retour n'est passé par LibreOffice ({result.libreoffice_reason})."
+        )
+
+
 def run() -> None:
     """Entry point that turns unexpected panorama errors into a message and status 1."""
     try:

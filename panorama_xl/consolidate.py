@@ -81,7 +81,7 @@ class _Master:
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
-                "constant_memory": True,
+                "constant_memory": False,
             },
         )
         self.book.worksheet_class = FormulaWorksheet
