@@ -15,8 +15,12 @@ from pathlib import Path
 import click
 
 from panorama_xl import __version__
+from panorama_xl.cli_french import install as install_french
 from panorama_xl.errors import DefinitionError, PanoramaError
 from panorama_xl.survey import Survey, load_survey
+
+# Before any option is declared: click names parameter types when they are created.
+install_french()
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -56,7 +60,12 @@ year_option = click.option(
     default=None,
     help="Dossier de la définition (survey.yaml) et des vocabulaires ; par défaut ceux livrés avec l'outil.",
 )
-@click.version_option(__version__, "--version", message="panorama-xl %(version)s")
+@click.version_option(
+    __version__,
+    "--version",
+    message="panorama-xl %(version)s",
+    help="Affiche la version et quitte.",
+)
 @click.pass_context
 def main(context: click.Context, vocabularies: Path | None) -> None:
     """Panorama des applications des Départements : questionnaire, contrôle et consolidation.

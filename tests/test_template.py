@@ -421,3 +421,15 @@ def test_generated_workbooks_pass_schema_check(
     annotated = writer.write(tmp_path / "annotated.xlsx", answers=answers, notes=notes)
     for path in (blank_template, personal_template, annotated):
         assert validate_xlsx(path) == [], path.name
+
+
+def test_defined_names_quoted(blank, survey):
+    count = len(survey.vocabularies["domains"].offered(YEAR))
+    assert re.fullmatch(
+        rf"'Listes'!\$([A-Z]+)\$2:\$\1\${count + 1}",
+        blank.defined_names["lst_domain"].attr_text,
+    )
+    for name in blank.defined_names:
+        text = blank.defined_names[name].attr_text
+        assert text.startswith("'Listes'!$")
+        assert text.count("Listes") == 1
