@@ -139,14 +139,15 @@ def _bodies_sheet(
     first = 4 + len(BOARD_LABELS)
     last = first + len(campaign.bodies)
     status_range = f"$D${first + 1}:$D${last}"
-    sheet.write_string(2, 0, "Statut", formats.header)
-    sheet.write_string(2, 1, "Collectivités", formats.header)
+    # The summary sits in columns B and C, which are wide enough for the labels.
+    sheet.write_string(2, 1, "Statut", formats.header)
+    sheet.write_string(2, 2, "Collectivités", formats.header)
     for offset, (status, label) in enumerate(BOARD_LABELS.items()):
         row = 3 + offset
-        sheet.write_string(row, 0, label, formats.status[status])
+        sheet.write_string(row, 1, label, formats.status[status])
         sheet.write_formula(
             row,
-            1,
+            2,
             f'=COUNTIF({status_range},"{label}")',
             formats.number,
             campaign.count(status),
@@ -160,7 +161,7 @@ def _bodies_sheet(
         "Erreurs",
         "Avertissements",
         "Fichier retenu",
-        "Reçu le",
+        "Reçu le (UTC)",
         "Autres fichiers",
         "Remarque",
     ]
@@ -202,7 +203,7 @@ def _files_sheet(
         "Lignes",
         "Erreurs",
         "Avertissements",
-        "Reçu le",
+        "Reçu le (UTC)",
         "Historique",
         "Premier problème",
         "Copie annotée",
@@ -220,7 +221,11 @@ def _files_sheet(
         attribution = (
             ""
             if summary.respondent is None
-            else ("nom du fichier" if summary.attributed_by_name else "contenu")
+            else (
+                "nom du dossier ou du fichier"
+                if summary.attributed_by_name
+                else "contenu"
+            )
         )
         sheet.write_string(row, 3, attribution, formats.text)
         sheet.write_number(row, 4, summary.rows, formats.number)

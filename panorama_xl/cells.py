@@ -233,8 +233,13 @@ class CellChecker:
         day: dt.date = parsed.value
         problems = []
         if parsed.note in ("date-from-number", "date-from-text"):
+            # Only jj/mm/aaaa text is ambiguous: aaaa-mm-jj says which part is the day.
+            day_first = isinstance(raw, str) and not raw.strip()[:4].isdigit()
+            order = " : le jour est lu avant le mois" if day_first else ""
             problems.append(
-                self.problem(parsed.note, item, where, raw, found=f"{day:%d/%m/%Y}")
+                self.problem(
+                    parsed.note, item, where, raw, found=f"{day:%d/%m/%Y}", order=order
+                )
             )
         if (isinstance(low, dt.date) and day < low) or (
             isinstance(high, dt.date) and day > high
@@ -285,7 +290,7 @@ class CellChecker:
                     item,
                     where,
                     text,
-                    found=entry.retired or entry.since or "",
+                    found=self.year,
                 )
             )
         return result

@@ -856,6 +856,8 @@ def _cell(rows: list[list[object]], row: int, column: int) -> object:
 
 
 def _required_hint(item: Field) -> str:
+    if item.type == "yes_no":
+        return "Choisissez Oui ou Non."
     if item.type == "choice":
         return f"Choisissez « {item.label} » dans la liste déroulante."
     return f"Remplissez « {item.label} »."

@@ -168,13 +168,14 @@ def collect(
     attribution = Attribution(survey, year)
     paths = campaign_files(directory, [output, database])
     tasks = [Task(path, attribution.from_folders(path, directory)) for path in paths]
+    expected = {str(task.path): task.expected_respondent for task in tasks}
     writer: QuestionnaireWriter | None = None
     taken: set[str] = set()
     summaries: list[FileSummary] = []
 
     with History(database) as history:
         for report in check_many(tasks, survey, year, workers=workers, limits=limits):
-            summary = _summarise(report, attribution)
+            summary = _summarise(report, attribution, expected.get(report.path))
             if report.accepted and report.respondent:
                 summary.storage = history.store(report, year)
             elif report.errors and not report.unreadable:
@@ -197,11 +198,14 @@ def collect(
     return campaign
 
 
-def _summarise(report: FileReport, attribution: Attribution) -> FileSummary:
+def _summarise(
+    report: FileReport, attribution: Attribution, folder_code: str | None
+) -> FileSummary:
+    """Summarise a report; a file whose content names no body is attributed by folder, then name."""
     respondent = report.respondent
     by_name = False
     if respondent is None:
-        respondent = attribution.from_name(Path(report.path))
+        respondent = folder_code or attribution.from_name(Path(report.path))
         by_name = respondent is not None
     first = report.errors[0].message if report.errors else ""
     return FileSummary(
@@ -269,6 +273,8 @@ def _board_rows(
             body.others = [item.name for item in files if item is not chosen]
             body.note = chosen.first_problem
             if chosen.attributed_by_name:
-                body.note = "rattaché par le nom du fichier ; " + body.note
+                body.note = (
+                    "rattaché par le nom du dossier ou du fichier ; " + body.note
+                )
         bodies.append(body)
     return bodies

@@ -1,8 +1,10 @@
 """Write the coordinator's master workbook of one year from the history database.
 
-Every figure of the summary sheets is an Excel formula (COUNTIF, COUNTIFS,
-SUMIFS, AVERAGEIFS) over the data sheets, written with its value computed
-here in Python and cached in the file. A viewer that does not recalculate
+The figures of the summary sheets are Excel formulas (COUNTIF, COUNTIFS,
+AVERAGEIFS) over the data sheets, written with their value computed here in
+Python and cached in the file. The exceptions are the « Collectivités »
+columns of the AMO, Hébergement and Hors liste sheets and the list of bodies
+renewing a product: plain values, computed at consolidation and labelled so. A viewer that does not recalculate
 shows the right numbers, and a correction typed in a data sheet flows into
 the summaries after recalculation. ``tests/test_consolidate_libreoffice.py``
 has LibreOffice recalculate the workbook and compares every formula with its
@@ -83,7 +85,8 @@ class _Master(SummarySheets):
         base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
         styles = {
             "title": {"bold": True, "font_size": 14, "font_color": "#1F4E78"},
-            "subtitle": {"italic": True, "font_color": "#595959", "text_wrap": True},
+            # Not wrapped: the note spills over the empty cells to its right.
+            "subtitle": {"italic": True, "font_color": "#595959"},
             "section": {"bold": True, "font_size": 11, "font_color": "#1F4E78"},
             "header": {
                 "bold": True,

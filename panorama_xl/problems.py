@@ -135,7 +135,7 @@ _KINDS = [
     ProblemKind(
         "template-changed",
         WARNING,
-        "Les listes du questionnaire ont changé depuis la préparation de cet exemplaire : les réponses ont été contrôlées avec les listes à jour.",
+        "La définition du questionnaire (listes, questions ou aides) a changé depuis la préparation de cet exemplaire : les réponses ont été contrôlées avec la définition à jour.",
         "",
     ),
     ProblemKind(
@@ -245,7 +245,7 @@ _KINDS = [
     ProblemKind(
         "value-retired",
         WARNING,
-        "« {value} » n'est plus proposé dans la liste « {column} » depuis {found}.",
+        "« {value} » n'est pas proposé en {found} dans la liste « {column} ».",
         "Choisissez une valeur de la liste à jour.",
     ),
     ProblemKind(
@@ -313,7 +313,7 @@ _KINDS = [
         "date-from-text",
         WARNING,
         "La date a été saisie comme texte (« {value} ») et lue comme le {found}.",
-        "Vérifiez la date : le jour est lu avant le mois.",
+        "Vérifiez la date{order}.",
     ),
     ProblemKind(
         "email-invalid",

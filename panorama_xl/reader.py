@@ -266,9 +266,6 @@ def _normalise(path: PurePosixPath) -> str:
     return "/".join(parts)
 
 
-_SHEET_DATA = re.compile(
-    rb"<(?:\w+:)?sheetData\b[^>]*?(?:/>|>.*?</(?:\w+:)?sheetData>)", re.S
-)
 _CELL_REFERENCE = re.compile(rb'\br="([A-Z]{1,3})(\d{1,7})"')
 _A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
 
@@ -279,9 +276,7 @@ def _read_worksheet(xml: bytes, info: SheetInfo) -> None:
     The cell data is scanned with ``bytes.find`` for formula elements; the rest
     of the part, small whatever the number of rows, is parsed with lxml.
     """
-    match = _SHEET_DATA.search(xml)
-    data = match.group(0) if match else b""
-    rest = xml[: match.start()] + xml[match.end() :] if match else xml
+    data, rest = _split_sheet_data(xml)
     _find_formulas(data, info)
     root = etree.fromstring(rest, _PARSER)
     protection = root.find(f"{{{MAIN}}}sheetProtection")
@@ -307,6 +302,30 @@ def _read_worksheet(xml: bytes, info: SheetInfo) -> None:
         bounds = _range_bounds(merge.get("ref", ""))
         if bounds:
             info.merged.append(bounds)
+
+
+_SHEET_DATA_START = re.compile(rb"<(?:\w+:)?sheetData\b")
+
+
+def _split_sheet_data(xml: bytes) -> tuple[bytes, bytes]:
+    """Return the ``sheetData`` element and the rest of the worksheet part.
+
+    ``bytes.find`` locates the end tag: a regular expression scanning the
+    whole cell data for it took 18 ms on a 500-row questionnaire.
+    """
+    start = _SHEET_DATA_START.search(xml)
+    if start is None:
+        return b"", xml
+    opening_end = xml.find(b">", start.end())
+    if xml[opening_end - 1 : opening_end] == b"/":
+        end = opening_end + 1
+    else:
+        name = xml[start.start() + 1 : start.end()]
+        close = xml.find(b"</" + name + b">", opening_end)
+        if close < 0:
+            return b"", xml
+        end = close + len(name) + 3
+    return xml[start.start() : end], xml[: start.start()] + xml[end:]
 
 
 def _find_formulas(data: bytes, info: SheetInfo) -> None:

@@ -2,9 +2,10 @@
 
 ``SummarySheets`` is mixed into the master workbook writer of
 ``consolidate.py``, which provides the workbook, the formats, the ranges of
-the data sheets and the generic ``table`` writer. Every figure is a formula
-over the data sheets (``Données``, ``Usages``, ``Usages par domaine``,
-``Réponses``) written with the value computed here.
+the data sheets and the generic ``table`` writer. Figures are formulas over
+the data sheets (``Données``, ``Usages``, ``Usages par domaine``,
+``Réponses``) written with the value computed here; the few plain values are
+named in the module docstring of ``consolidate.py``.
 """
 
 from __future__ import annotations
@@ -680,7 +681,7 @@ class SummarySheets:
         self.heading(
             sheet,
             "Valeurs saisies hors liste",
-            "Éditeurs, produits et prestataires saisis avec « Autre (préciser) », par nombre de collectivités : candidats aux listes de l'an prochain.",
+            "Éditeurs, produits et prestataires saisis avec « Autre (préciser) », par nombre de collectivités (calculé à la consolidation) : candidats aux listes de l'an prochain.",
         )
         top = 3
         for field, label in (

@@ -108,6 +108,31 @@ class FormulaWorksheet(Worksheet):
         return super()._prepare_formula(formula, expand_future_functions)
 
 
+FORM_LABEL_WIDTH = 44
+FORM_HELP_WIDTH = 70
+COVER_TEXT_WIDTH = 70
+# Estimates for Calibri 10: characters per unit of column width, and points per line.
+_CHARACTERS_PER_WIDTH = 1.15
+_LINE_HEIGHT = 13.5
+
+
+def row_height(*cells: tuple[str, float]) -> float:
+    """Return a row height, in points, that shows every line of wrapped ``(text, width)`` cells.
+
+    LibreOffice keeps the stored height when it opens an xlsx file, so rows
+    of wrapped text must be given their height; Excel would adjust them. The
+    line count is an estimate from the text length and the column width.
+    """
+    lines = 1
+    for text, width in cells:
+        per_line = max(int(width * _CHARACTERS_PER_WIDTH), 1)
+        count = sum(
+            max(1, -(-len(paragraph) // per_line)) for paragraph in text.split("\n")
+        )
+        lines = max(lines, count)
+    return lines * _LINE_HEIGHT + 2
+
+
 def questionnaire_name(year: int, respondent: str | None = None) -> str:
     """Return the file name of a questionnaire: ``panorama-2027.xlsx`` or ``panorama-2027-D26.xlsx``."""
     return (
@@ -521,6 +546,12 @@ class _Book:
             row = form.row_of[item.key]
             sheet.write_string(row, FORM_LABEL_COLUMN, item.header, self.fmt("label"))
             sheet.write_string(row, FORM_HELP_COLUMN, item.help, self.fmt("help"))
+            sheet.set_row(
+                row,
+                row_height(
+                    (item.header, FORM_LABEL_WIDTH), (item.help, FORM_HELP_WIDTH)
+                ),
+            )
             severity, comment = self.note_for(form.key, item.key, None)
             fixed = item.key == respondent_key and self.respondent is not None
             cell_format = self.input_format(item.type, severity, locked=fixed)
@@ -563,10 +594,10 @@ class _Book:
                         FORM_INPUT_COLUMN,
                         {"type": "blanks", "format": self.cf_format(TO_FILL_FILL)},
                     )
-        sheet.set_column(FORM_LABEL_COLUMN, FORM_LABEL_COLUMN, 44)
+        sheet.set_column(FORM_LABEL_COLUMN, FORM_LABEL_COLUMN, FORM_LABEL_WIDTH)
         widest = max((item.column.width for item in form.fields), default=40)
         sheet.set_column(FORM_INPUT_COLUMN, FORM_INPUT_COLUMN, max(widest, 40))
-        sheet.set_column(FORM_HELP_COLUMN, FORM_HELP_COLUMN, 70)
+        sheet.set_column(FORM_HELP_COLUMN, FORM_HELP_COLUMN, FORM_HELP_WIDTH)
         sheet.set_landscape()
         sheet.set_paper(9)
         sheet.fit_to_pages(1, 0)
@@ -666,7 +697,7 @@ class _Book:
         """Write « Accueil »: instructions, the scale, the contact and a live summary."""
         definition = self.survey.definition
         sheet.set_column(0, 0, 52)
-        sheet.set_column(1, 1, 70)
+        sheet.set_column(1, 1, COVER_TEXT_WIDTH)
         sheet.write_string(0, 0, f"{definition.title} {self.year}", self.fmt("title"))
         sheet.write_string(1, 0, definition.organiser, self.fmt("text"))
         row = 3
@@ -690,6 +721,7 @@ class _Book:
         for number, text in enumerate(definition.instructions, start=1):
             sheet.write_string(row, 0, f"{number}.", self.fmt("label", align="right"))
             sheet.write_string(row, 1, text, self.fmt("wrap"))
+            sheet.set_row(row, row_height((text, COVER_TEXT_WIDTH)))
             row += 1
         row += 1
 

@@ -106,7 +106,7 @@ def test_board_accounts_for_every_body(campaign, small_survey):
     assert bodies["D05"].status == "errors"
     assert bodies["D07"].status == "valid"
     assert bodies["D08"].status == "unreadable"
-    assert "nom du fichier" in bodies["D08"].note
+    assert "nom du dossier ou du fichier" in bodies["D08"].note
     assert bodies["D09"].status == "missing"
     assert result.count("missing") == 94
 
@@ -132,7 +132,7 @@ def test_board_accounts_for_every_file(campaign, small_survey):
     assert board["D05"][3] == "erreurs à corriger"
     assert board["D09"][3] == "pas de réponse"
     counts = {
-        row[0]: row[1]
+        row[1]: row[2]
         for row in openpyxl.load_workbook(result.board, data_only=True)[
             "Tableau de bord"
         ].iter_rows(min_row=4, max_row=8, values_only=True)
