@@ -17,12 +17,12 @@ from panorama_xl.template import QuestionnaireWriter
 SUFFIX = "-a-corriger"
 
 
-def annotated_name(report: FileReport, taken: set[str] | None = None) -> str:
+def annotated_name(source: Path | str, taken: set[str] | None = None) -> str:
     """Return the source file's name with ``-a-corriger.xlsx``, numbered if ``taken`` has it.
 
     ``panorama-2027-D26.ods`` gives ``panorama-2027-D26-a-corriger.xlsx``.
     """
-    stem = Path(report.path).stem + SUFFIX
+    stem = Path(source).stem + SUFFIX
     name = f"{stem}.xlsx"
     number = 2
     while taken is not None and name in taken:
@@ -64,16 +64,9 @@ def annotation(report: FileReport) -> tuple[Answers, list[CellNote]]:
 
 
 def write_annotated(
-    report: FileReport,
-    writer: QuestionnaireWriter,
-    directory: Path,
-    taken: set[str] | None = None,
+    report: FileReport, writer: QuestionnaireWriter, target: Path
 ) -> Path | None:
-    """Write the annotated copy of one checked file; None for a file that could not be read.
-
-    ``taken`` collects the names written in this run, so that two files with
-    the same name in different folders do not overwrite each other.
-    """
+    """Write the annotated copy of one checked file to ``target``; None for an unreadable file."""
     if report.unreadable:
         return None
     answers, notes = annotation(report)
@@ -85,7 +78,7 @@ def write_annotated(
     if respondent is not None and respondent not in writer.survey.respondents.by_code:
         respondent = None
     return writer.write(
-        Path(directory) / annotated_name(report, taken),
+        Path(target),
         respondent=respondent,
         answers=answers,
         notes=notes,

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from panorama_xl.layout import Field
 from panorama_xl.normalize import (
@@ -32,23 +35,40 @@ from panorama_xl.vocabulary import OTHER_CODE, OTHER_LABEL, Vocabulary
 SHORT_LIST = 12
 
 
-@dataclass(frozen=True)
-class Where:
-    """Location of a cell in the returned file and in the survey layout."""
+class Where(NamedTuple):
+    """Location of a cell in the returned file and in the survey layout.
+
+    ``cell`` is the A1 name, or a 0-based (row, column) pair turned into one
+    only when a problem is reported: most cells have none.
+    """
 
     sheet: str
-    cell: str
+    cell: str | tuple[int, int]
     sheet_key: str
     row: int | None
+
+    @property
+    def cell_name(self) -> str:
+        if isinstance(self.cell, tuple):
+            return xl_rowcol_to_cell(*self.cell)
+        return self.cell
 
 
 @dataclass
 class CellResult:
-    """Outcome of one cell: canonical value, display value and problems."""
+    """Outcome of one cell: canonical value, display value and problems.
+
+    Results may be shared between cells with the same value: read them, do
+    not change them.
+    """
 
     value: object = None
     display: object = None
     problems: list[Problem] = field(default_factory=list)
+
+
+_NOWHERE = Where("", "", "", None)
+_CACHE_LIMIT = 100_000
 
 
 class CellChecker:
@@ -58,6 +78,16 @@ class CellChecker:
         self.survey = survey
         self.year = year
         self.date1904 = date1904
+        self._cache: dict[tuple, CellResult] = {}
+        self._handlers = {
+            "text": self._check_text,
+            "email": self._check_email,
+            "yes_no": self._check_yes_no,
+            "integer": self._check_integer,
+            "year": self._check_year,
+            "date": self._check_date,
+            "choice": self._check_choice,
+        }
 
     def problem(
         self, code: str, item: Field, where: Where, value: object = "", **params: object
@@ -66,7 +96,7 @@ class CellChecker:
         return Problem.of(
             code,
             sheet=where.sheet,
-            cell=where.cell,
+            cell=where.cell_name,
             column=item.label,
             value=display_text(value) if not isinstance(value, str) else value,
             sheet_key=where.sheet_key,
@@ -90,8 +120,27 @@ class CellChecker:
             return result
         if is_blank(raw):
             return CellResult()
-        handler = getattr(self, f"_check_{item.type}")
-        return handler(item, raw, where)
+        # The same labels come back on every row: check each distinct value once,
+        # then give its problems, if any, the cell's location.
+        key = (item.key, raw.__class__, raw)
+        cached = self._cache.get(key)
+        if cached is None:
+            if len(self._cache) > _CACHE_LIMIT:
+                self._cache.clear()
+            cached = self._cache[key] = self._handlers[item.type](item, raw, _NOWHERE)
+        if not cached.problems:
+            return cached
+        located = [
+            replace(
+                problem,
+                sheet=where.sheet,
+                cell=where.cell_name,
+                sheet_key=where.sheet_key,
+                row=where.row,
+            )
+            for problem in cached.problems
+        ]
+        return CellResult(cached.value, cached.display, located)
 
     # Types -------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from panorama_xl.cells import CellChecker, CellResult, Where
+from panorama_xl.cells import CellChecker, Where
 from panorama_xl.fingerprint import Fingerprint
 from panorama_xl.layout import (
     FINGERPRINT_SHEET,
@@ -87,6 +87,7 @@ class FileReport:
     tables: dict[str, list[Record]] = field(default_factory=dict)
     unreadable: bool = False
     seconds: float = 0.0
+    annotated: str = ""
 
     @property
     def name(self) -> str:
@@ -131,6 +132,10 @@ class Checker:
         self.year = year
         self.layout = Layout(survey)
         self.limits = limits or Limits()
+        # Kept across files so that their caches of checked values serve every file.
+        self.cell_checkers = {
+            date1904: CellChecker(survey, year, date1904) for date1904 in (False, True)
+        }
 
     # Entry point -------------------------------------------------------------------
 
@@ -214,7 +219,8 @@ class _FileCheck:
         self.book = book
         self.report = report
         self.expected = expected
-        self.cells = CellChecker(self.survey, self.year, book.date1904)
+        self.cells = checker.cell_checkers[book.date1904]
+        self._required: dict[str, list[Field]] = {}
 
     def add(self, problem: Problem) -> None:
         self.report.problems.append(problem)
@@ -436,13 +442,22 @@ class _FileCheck:
             self.merged_problems(info, first, min(mapped), last, max(mapped))
         self.overflow(table, info, rows, last, columns)
 
+        # Formulas of the input columns only: the « Contrôle » column has one on every row.
+        formula_rows = {row for row, column in info.formulas if column in set(mapped)}
         records: list[Record] = []
         for index in range(table.rows):
             row = first + index
-            raw = {key: _cell(rows, row, column) for key, column in columns.items()}
-            formulas = {
-                key: info.formula(row, column) for key, column in columns.items()
+            values = rows[row] if row < len(rows) else []
+            raw = {
+                key: values[column] if column < len(values) else None
+                for key, column in columns.items()
             }
+            if row in formula_rows:
+                formulas = {
+                    key: info.formula(row, column) for key, column in columns.items()
+                }
+            else:
+                formulas = dict.fromkeys(columns)
             if all(is_blank(value) for value in raw.values()) and not any(
                 formulas.values()
             ):
@@ -578,6 +593,14 @@ class _FileCheck:
                 )
             )
 
+    def _required_fields(self, table: TableLayout) -> list[Field]:
+        found = self._required.get(table.key)
+        if found is None:
+            found = self._required[table.key] = [
+                item for item in table.fields if item.required
+            ]
+        return found
+
     def read_row(
         self,
         table: TableLayout,
@@ -593,23 +616,24 @@ class _FileCheck:
         def where(key: str) -> Where:
             return Where(
                 info.name,
-                xl_rowcol_to_cell(row, columns.get(key, table.column_of[key])),
+                (row, columns.get(key, table.column_of[key])),
                 table.key,
                 index,
             )
 
-        results: dict[str, CellResult] = {}
-        for key in columns:
-            item = table.field(key)
-            result = self.cells.check(item, raw[key], where(key), formulas[key])
-            results[key] = result
-            record.values[key] = result.value
-            record.display[key] = result.display
-            self.report.problems.extend(result.problems)
-        for item in table.fields:
+        check = self.cells.check
+        values, display, problems = record.values, record.display, self.report.problems
+        for key, column in columns.items():
+            item = table.fields[table.column_of[key]]
+            location = Where(info.name, (row, column), table.key, index)
+            result = check(item, raw[key], location, formulas[key])
+            values[key] = result.value
+            display[key] = result.display
+            if result.problems:
+                problems.extend(result.problems)
+        for item in self._required_fields(table):
             if (
-                item.required
-                and item.key in columns
+                item.key in columns
                 and is_blank(raw[item.key])
                 and not formulas[item.key]
             ):

@@ -251,11 +251,10 @@ def check(
     sont valides (avertissements permis), 1 si l'un d'eux a des erreurs ou est
     illisible, 2 pour une erreur d'utilisation.
     """
-    from panorama_xl.annotate import write_annotated
+    from panorama_xl.annotate import annotated_name
     from panorama_xl.report import render_json, render_text
     from panorama_xl.runner import Task, check_many
     from panorama_xl.safety import Limits
-    from panorama_xl.template import QuestionnaireWriter
 
     survey = _load(context)
     if expected is not None and expected not in survey.respondents.by_code:
@@ -266,7 +265,16 @@ def check(
     if not paths:
         raise click.UsageError("aucun fichier à contrôler.")
     order = {path: index for index, path in enumerate(paths)}
-    tasks = [Task(path, expected) for path in paths]
+    taken: set[str] = set()
+    tasks = [
+        Task(
+            path,
+            expected,
+            annotate / annotated_name(path, taken) if annotate else None,
+            annotate_warnings=True,
+        )
+        for path in paths
+    ]
     reports = sorted(
         check_many(
             tasks, survey, year, workers=workers, limits=Limits(seconds=timeout)
@@ -274,14 +282,9 @@ def check(
         key=lambda report: order[Path(report.path)],
     )
 
-    if annotate is not None:
-        writer = QuestionnaireWriter(survey, year)
-        taken: set[str] = set()
-        for report in reports:
-            if report.problems:
-                written = write_annotated(report, writer, annotate, taken)
-                if written is not None and output_format == "text":
-                    click.echo(f"Questionnaire annoté : {written}", err=True)
+    for report in reports:
+        if report.annotated and output_format == "text":
+            click.echo(f"Questionnaire annoté : {report.annotated}", err=True)
     if output_format == "json":
         click.echo(render_json(reports, survey, year))
     else:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from panorama_xl.annotate import write_annotated
+from panorama_xl.annotate import annotated_name
 from panorama_xl.check import (
     STATUS_ERRORS,
     STATUS_UNREADABLE,
@@ -31,7 +31,6 @@ from panorama_xl.history import History
 from panorama_xl.runner import Task, check_many
 from panorama_xl.safety import Limits
 from panorama_xl.survey import Survey
-from panorama_xl.template import QuestionnaireWriter
 
 STATUS_MISSING = "missing"
 
@@ -167,21 +166,25 @@ def collect(
     annotated_folder = output / ANNOTATED_FOLDER
     attribution = Attribution(survey, year)
     paths = campaign_files(directory, [output, database])
-    tasks = [Task(path, attribution.from_folders(path, directory)) for path in paths]
-    expected = {str(task.path): task.expected_respondent for task in tasks}
-    writer: QuestionnaireWriter | None = None
+    # Names are decided here, in path order, so that workers never pick the same one.
     taken: set[str] = set()
+    tasks = [
+        Task(
+            path,
+            attribution.from_folders(path, directory),
+            annotated_folder / annotated_name(path, taken),
+        )
+        for path in paths
+    ]
+    expected = {str(task.path): task.expected_respondent for task in tasks}
     summaries: list[FileSummary] = []
 
     with History(database) as history:
         for report in check_many(tasks, survey, year, workers=workers, limits=limits):
             summary = _summarise(report, attribution, expected.get(report.path))
+            summary.annotated = report.annotated
             if report.accepted and report.respondent:
                 summary.storage = history.store(report, year)
-            elif report.errors and not report.unreadable:
-                writer = writer or QuestionnaireWriter(survey, year)
-                written = write_annotated(report, writer, annotated_folder, taken)
-                summary.annotated = str(written) if written else ""
             summaries.append(summary)
             if progress is not None:
                 progress(summary)
@@ -189,8 +192,9 @@ def collect(
 
     summaries.sort(key=lambda summary: summary.path)
     bodies = _board_rows(survey, year, summaries, stored)
+    written = any(summary.annotated for summary in summaries)
     campaign = Campaign(
-        year, summaries, bodies, annotated_folder=annotated_folder if taken else None
+        year, summaries, bodies, annotated_folder=annotated_folder if written else None
     )
     campaign.board = write_board(
         campaign, survey, output / f"tableau-de-bord-{year}.xlsx"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from panorama_xl.history import History
 from panorama_xl.normalize import normalize_text
@@ -105,14 +106,23 @@ def choice_of(survey: Survey, field_key: str, values: dict[str, object]) -> Choi
     """Return the key and label of a choice field, the précision for « Autre »."""
     code = values.get(field_key)
     if code is None:
-        return Choice()
+        return _EMPTY
+    detail = values.get(f"{field_key}_other") if code == OTHER_CODE else None
+    return _choice(survey, field_key, str(code), str(detail or "").strip())
+
+
+_EMPTY = Choice()
+
+
+@lru_cache(maxsize=65536)
+def _choice(survey: Survey, field_key: str, code: str, detail: str) -> Choice:
+    # Rows repeat the same codes: each (field, code, précision) is built once.
     if code == OTHER_CODE:
-        detail = str(values.get(f"{field_key}_other") or "").strip()
         key = OTHER_KEY_PREFIX + normalize_text(detail).translate(_KEY_UNSAFE).strip()
         return Choice(key, f"Autre : {detail}" if detail else OTHER_LABEL)
     vocabulary = survey.vocabulary(survey.column(field_key))
-    entry = vocabulary.by_code.get(str(code))
-    return Choice(str(code), entry.label if entry else str(code))
+    entry = vocabulary.by_code.get(code)
+    return Choice(code, entry.label if entry else code)
 
 
 def load_dataset(survey: Survey, history: History, year: int) -> Dataset:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from xlsxwriter.utility import xl_col_to_name
 
@@ -296,10 +297,15 @@ class RuleSet:
 
     def status_formula(self, row_number: int) -> str:
         """Return the « Contrôle » formula of one table row."""
-        parts = [rule.at(row_number) for rule in self.rules]
+        return self._status_template.replace(ROW, str(row_number))
+
+    @cached_property
+    def _status_template(self) -> str:
+        # Built once with the row placeholder: every workbook of the year reuses it.
+        parts = [rule.formula for rule in self.rules]
         last = xl_col_to_name(len(self.sheet.fields) - 1)
         return (
-            f'=IF(COUNTA($A{row_number}:${last}{row_number})=0,"",'
+            f'=IF(COUNTA($A{ROW}:${last}{ROW})=0,"",'
             f'IF(OR({",".join(parts)}),"{STATUS_TO_FIX}","{STATUS_OK}"))'
         )
 

@@ -26,6 +26,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
 _TRANSLATION = str.maketrans(
@@ -57,7 +58,13 @@ FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 def normalize_text(value: object) -> str:
     """Return a comparison key: no accents, case folded, single spaces, plain dashes and quotes."""
-    text = display_text(value).translate(_TRANSLATION)
+    return _normalize_string(display_text(value))
+
+
+# Returns repeat the same labels on every row: caching the key saves most of the work.
+@lru_cache(maxsize=65536)
+def _normalize_string(text: str) -> str:
+    text = text.translate(_TRANSLATION)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _SPACES.sub(" ", text).strip().casefold()

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from panorama_xl.annotate import write_annotated
 from panorama_xl.check import Checker, FileReport
 from panorama_xl.problems import Problem
 from panorama_xl.safety import Limits
 from panorama_xl.survey import Survey
+from panorama_xl.template import QuestionnaireWriter
 
 #: Address-space cap of a worker process, in bytes; a questionnaire needs far less.
 WORKER_MEMORY_BYTES = 2 * 1024**3
@@ -30,10 +32,18 @@ WORKER_MEMORY_BYTES = 2 * 1024**3
 
 @dataclass(frozen=True)
 class Task:
-    """One file to check, and the body it is expected to come from, if known."""
+    """One file to check, the body it is expected to come from, and where to annotate it.
+
+    When ``annotated`` is set, the worker writes the annotated copy there if
+    the file was read and has errors, or any problem when
+    ``annotate_warnings`` is set. Writing it in the worker keeps the main
+    process free and spreads the work over the workers.
+    """
 
     path: Path
     expected_respondent: str | None = None
+    annotated: Path | None = None
+    annotate_warnings: bool = False
 
 
 def _limit_memory(limit: int) -> None:
@@ -50,6 +60,7 @@ def _serve(
 ) -> None:
     _limit_memory(memory)
     checker = Checker(survey, year, limits)
+    writer: QuestionnaireWriter | None = None
     while True:
         try:
             task = connection.recv()
@@ -57,7 +68,13 @@ def _serve(
             return
         if task is None:
             return
-        connection.send(checker.check(task.path, task.expected_respondent))
+        report = checker.check(task.path, task.expected_respondent)
+        wanted = report.problems if task.annotate_warnings else report.errors
+        if task.annotated is not None and wanted and not report.unreadable:
+            writer = writer or QuestionnaireWriter(survey, year)
+            written = write_annotated(report, writer, task.annotated)
+            report.annotated = str(written) if written else ""
+        connection.send(report)
 
 
 class _Worker:
@@ -152,9 +169,11 @@ def check_many(
                 else:
                     continue
                 worker.task = None
-                yield report
+                # Give the worker its next file before the caller handles this report,
+                # so that storing or annotating it overlaps the next check.
                 if pending:
                     worker.submit(pending.pop(), limits.seconds)
+                yield report
     finally:
         for worker in pool:
             worker.stop()

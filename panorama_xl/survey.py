@@ -58,7 +58,7 @@ def bundled_directory() -> Path:
     return Path(str(resources.files("panorama_xl.vocabularies")))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Survey:
     """A checked survey definition with the vocabularies it uses."""
 

@@ -119,7 +119,9 @@ class Vocabulary(BaseModel):
         The comparison ignores case, accents, repeated and non-breaking spaces
         (see ``normalize_text``), then everything but letters and digits.
         """
-        entry = self.index.get(normalize_text(text))
+        entry = self.by_label.get(text) if isinstance(text, str) else None
+        if entry is None:
+            entry = self.index.get(normalize_text(text))
         if entry is None:
             key = compact_text(text)
             entry = self.compact_index.get(key) if key else None

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from panorama_xl.annotate import write_annotated
+from panorama_xl.annotate import annotated_name, write_annotated
 from panorama_xl.check import Checker
 from panorama_xl.cli import main
 from panorama_xl.problems import CATALOGUE
@@ -529,7 +529,9 @@ def test_annotated_copy(writer, checker, tmp_path):
     source = write_return(writer, tmp_path / "panorama-2027-D26.xlsx", answers)
     before = source.read_bytes()
     report = checker.check(source)
-    path = write_annotated(report, writer, tmp_path / "out")
+    path = write_annotated(
+        report, writer, tmp_path / "out" / annotated_name(report.path)
+    )
     assert path.name == "panorama-2027-D26-a-corriger.xlsx"
     assert source.read_bytes() == before
     book = openpyxl.load_workbook(path)

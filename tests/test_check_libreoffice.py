@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from panorama_xl.annotate import write_annotated
+from panorama_xl.annotate import annotated_name, write_annotated
 from panorama_xl.check import Checker
 from panorama_xl.layout import Layout
 from panorama_xl.libreoffice import Job, run_jobs
@@ -185,7 +185,7 @@ def test_password_saved_by_libreoffice(filled, checker):
 
 def test_annotated_copy_reopens_in_libreoffice(filled, checker, writer, tmp_path):
     report = checker.check(filled["planted.ods"])
-    annotated = write_annotated(report, writer, tmp_path)
+    annotated = write_annotated(report, writer, tmp_path / annotated_name(report.path))
     (result,) = run_jobs([Job(annotated, [tmp_path / "reopened.xlsx"])])
     assert result.error is None
     again = checker.check(tmp_path / "reopened.xlsx")
