@@ -68,6 +68,23 @@ class CellResult:
 
 
 _NOWHERE = Where("", "", "", None)
+_EMPTY = CellResult()
+
+
+def locate(problems: list[Problem], where: Where) -> list[Problem]:
+    """Return copies of problems found without a location, placed at ``where``."""
+    return [
+        replace(
+            problem,
+            sheet=where.sheet,
+            cell=where.cell_name,
+            sheet_key=where.sheet_key,
+            row=where.row,
+        )
+        for problem in problems
+    ]
+
+
 _CACHE_LIMIT = 100_000
 
 
@@ -118,29 +135,26 @@ class CellChecker:
             else:
                 result.display = formula
             return result
+        result = self.value_of(item, raw)
+        if not result.problems:
+            return result
+        return CellResult(result.value, result.display, locate(result.problems, where))
+
+    def value_of(self, item: Field, raw: object) -> CellResult:
+        """Check a value that is not a formula; its problems have no location yet.
+
+        The same labels come back on every row, so each distinct value of a
+        field is checked once per run.
+        """
         if is_blank(raw):
-            return CellResult()
-        # The same labels come back on every row: check each distinct value once,
-        # then give its problems, if any, the cell's location.
+            return _EMPTY
         key = (item.key, raw.__class__, raw)
         cached = self._cache.get(key)
         if cached is None:
             if len(self._cache) > _CACHE_LIMIT:
                 self._cache.clear()
             cached = self._cache[key] = self._handlers[item.type](item, raw, _NOWHERE)
-        if not cached.problems:
-            return cached
-        located = [
-            replace(
-                problem,
-                sheet=where.sheet,
-                cell=where.cell_name,
-                sheet_key=where.sheet_key,
-                row=where.row,
-            )
-            for problem in cached.problems
-        ]
-        return CellResult(cached.value, cached.display, located)
+        return cached
 
     # Types -------------------------------------------------------------------------
 

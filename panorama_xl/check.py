@@ -22,7 +22,7 @@ from pathlib import Path
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from panorama_xl.cells import CellChecker, Where
+from panorama_xl.cells import CellChecker, Where, locate
 from panorama_xl.fingerprint import Fingerprint
 from panorama_xl.layout import (
     FINGERPRINT_SHEET,
@@ -448,6 +448,14 @@ class _FileCheck:
         for index in range(table.rows):
             row = first + index
             values = rows[row] if row < len(rows) else []
+            # Most rows of the 500 are empty: skip them before building anything.
+            filled = [
+                values[column]
+                for column in mapped
+                if column < len(values) and values[column] not in ("", None)
+            ]
+            if row not in formula_rows and all(is_blank(value) for value in filled):
+                continue
             raw = {
                 key: values[column] if column < len(values) else None
                 for key, column in columns.items()
@@ -458,10 +466,6 @@ class _FileCheck:
                 }
             else:
                 formulas = dict.fromkeys(columns)
-            if all(is_blank(value) for value in raw.values()) and not any(
-                formulas.values()
-            ):
-                continue
             records.append(
                 self.read_row(table, info, index, row, raw, formulas, columns)
             )
@@ -621,16 +625,30 @@ class _FileCheck:
                 index,
             )
 
-        check = self.cells.check
+        value_of, check = self.cells.value_of, self.cells.check
         values, display, problems = record.values, record.display, self.report.problems
         for key, column in columns.items():
             item = table.fields[table.column_of[key]]
-            location = Where(info.name, (row, column), table.key, index)
-            result = check(item, raw[key], location, formulas[key])
+            formula = formulas[key]
+            if formula is None:
+                result = value_of(item, raw[key])
+                if result.problems:
+                    problems.extend(
+                        locate(
+                            result.problems,
+                            Where(info.name, (row, column), table.key, index),
+                        )
+                    )
+            else:
+                result = check(
+                    item,
+                    raw[key],
+                    Where(info.name, (row, column), table.key, index),
+                    formula,
+                )
+                problems.extend(result.problems)
             values[key] = result.value
             display[key] = result.display
-            if result.problems:
-                problems.extend(result.problems)
         for item in self._required_fields(table):
             if (
                 item.key in columns
@@ -710,7 +728,9 @@ class _FileCheck:
                     continue
                 parent = self._field(fields, parent_key)
                 parent_vocabulary = self.survey.vocabulary(parent.column)
-                ancestor = self.survey.ancestor(entry, parent_vocabulary.key)
+                ancestor = self.survey.ancestor_code(
+                    vocabulary.key, code, parent_vocabulary.key
+                )
                 if ancestor is not None and ancestor != parent_code:
                     parent_label = (
                         OTHER_LABEL

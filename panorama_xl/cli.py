@@ -44,6 +44,19 @@ def _load(context: click.Context) -> Survey:
         raise  # unreachable: context.exit raises
 
 
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Nombre de processus de travail [défaut : un par processeur].",
+)
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=60,
+    show_default=True,
+    help="Durée maximale de lecture d'un fichier, en secondes.",
+)
 year_option = click.option(
     "--year",
     type=click.IntRange(2000, 2100),
@@ -107,12 +120,7 @@ def main(context: click.Context, vocabularies: Path | None) -> None:
     default=None,
     help="Dossier de sortie [défaut : build/ANNÉE].",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Nombre de processus d'écriture [défaut : un par processeur].",
-)
+@workers_option
 @click.pass_context
 def template(
     context: click.Context,
@@ -220,19 +228,8 @@ def expand_paths(paths: tuple[Path, ...]) -> list[Path]:
     metavar="CODE",
     help="Code du répondant dont les fichiers doivent venir (ex. D26).",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Nombre de processus de contrôle [défaut : un par processeur].",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(1, 3600),
-    default=60,
-    show_default=True,
-    help="Durée maximale de lecture d'un fichier, en secondes.",
-)
+@workers_option
+@timeout_option
 @click.pass_context
 def check(
     context: click.Context,
@@ -316,19 +313,8 @@ database_option = click.option(
     help="Dossier du tableau de bord et des questionnaires annotés [défaut : build/ANNÉE/collecte].",
 )
 @database_option
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Nombre de processus de contrôle [défaut : un par processeur].",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(1, 3600),
-    default=60,
-    show_default=True,
-    help="Durée maximale de lecture d'un fichier, en secondes.",
-)
+@workers_option
+@timeout_option
 @click.pass_context
 def collect(
     context: click.Context,
@@ -443,12 +429,7 @@ def consolidate(
     is_flag=True,
     help="N'utilise pas LibreOffice, même s'il est installé : tous les retours sont écrits en Python.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Nombre de processus [défaut : un par processeur].",
-)
+@workers_option
 @click.pass_context
 def demo(
     context: click.Context,

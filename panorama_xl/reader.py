@@ -13,6 +13,7 @@ maximum row are never used: rows are read up to a cap given by the caller.
 from __future__ import annotations
 
 import html
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -135,7 +136,7 @@ def open_workbook(path: Path, limits: Limits | None = None) -> Workbook:
         if sniffed.format in ("xlsx", "xlsm"):
             structure = _read_ooxml(path, sniffed)
         elif sniffed.format == "ods":
-            structure = _read_ods(path)
+            structure = _read_ods(path, sniffed)
         else:
             structure = _Structure(sheets={name: SheetInfo(name) for name in states})
     except (etree.XMLSyntaxError, KeyError, zipfile.BadZipFile) as error:
@@ -197,9 +198,25 @@ class _Structure:
 # Office Open XML ----------------------------------------------------------------------
 
 
+class _Package:
+    """A zip package whose XML members the safety scan may already have decompressed."""
+
+    def __init__(self, archive: zipfile.ZipFile, members: dict[str, bytes]):
+        self.archive = archive
+        self.members = members
+
+    def namelist(self) -> list[str]:
+        return self.archive.namelist()
+
+    def read(self, name: str) -> bytes:
+        data = self.members.get(name)
+        return data if data is not None else self.archive.read(name)
+
+
 def _read_ooxml(path: Path, sniffed: Sniffed) -> _Structure:
     structure = _Structure()
-    with zipfile.ZipFile(path) as package:
+    with zipfile.ZipFile(path) as archive:
+        package = _Package(archive, sniffed.members)
         names = set(package.namelist())
         workbook_part = _workbook_part(package, names)
         workbook = etree.fromstring(package.read(workbook_part), _PARSER)
@@ -225,7 +242,7 @@ def _read_ooxml(path: Path, sniffed: Sniffed) -> _Structure:
     return structure
 
 
-def _workbook_part(package: zipfile.ZipFile, names: set[str]) -> str:
+def _workbook_part(package: _Package, names: set[str]) -> str:
     if "_rels/.rels" in names:
         root = etree.fromstring(package.read("_rels/.rels"), _PARSER)
         for relation in root.iter(f"{{{PACKAGE_RELATIONSHIPS}}}Relationship"):
@@ -237,7 +254,7 @@ def _workbook_part(package: zipfile.ZipFile, names: set[str]) -> str:
 
 
 def _relationship_targets(
-    package: zipfile.ZipFile, part: str, names: set[str]
+    package: _Package, part: str, names: set[str]
 ) -> dict[str, str]:
     folder = PurePosixPath(part).parent
     rels = str(folder / "_rels" / (PurePosixPath(part).name + ".rels"))
@@ -398,17 +415,17 @@ def _custom_properties(xml: bytes) -> dict[str, str]:
 # OpenDocument -------------------------------------------------------------------------
 
 
-def _read_ods(path: Path) -> _Structure:
+def _read_ods(path: Path, sniffed: Sniffed) -> _Structure:
     structure = _Structure()
-    with zipfile.ZipFile(path) as package:
+    with zipfile.ZipFile(path) as archive:
+        package = _Package(archive, sniffed.members)
         names = set(package.namelist())
         content = package.read("content.xml")
         if b"<table:table " in content:
             _scan_ods_content(content, structure)
         else:
             # Another namespace prefix than the usual ``table:``: walk the XML instead.
-            with package.open("content.xml") as stream:
-                _read_ods_content(stream, structure)
+            _read_ods_content(io.BytesIO(content), structure)
         if "meta.xml" in names:
             root = etree.fromstring(package.read("meta.xml"), _PARSER)
             for item in root.iter(f"{{{META}}}user-defined"):

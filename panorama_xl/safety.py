@@ -17,7 +17,7 @@ password-to-open, which Office stores in OLE2. Before a spreadsheet parser sees 
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import olefile
@@ -64,6 +64,8 @@ class Sniffed:
 
     format: str
     macros: bool = False
+    # Decompressed XML members of a zip package, already checked, by name.
+    members: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
 
 def sniff(path: Path, limits: Limits | None = None) -> Sniffed:
@@ -150,25 +152,27 @@ def _sniff_zip(path: Path, limits: Limits) -> Sniffed:
             raise ReturnedFileError(
                 "file-too-large", f"{_megabytes(total)} une fois décompressé"
             )
+        members: dict[str, bytes] = {}
         for info in infos:
             if (
                 info.filename.endswith((".xml", ".rels", ".vml"))
                 or info.filename == "[Content_Types].xml"
             ):
-                _scan_xml_member(package, info, limits)
+                _scan_xml_member(package, info, limits, members)
         if "mimetype" in names or "META-INF/manifest.xml" in names:
-            return _sniff_ods(package, names)
+            sniffed = _sniff_ods(package, names)
+            return Sniffed(sniffed.format, sniffed.macros, members)
         if "xl/workbook.xml" in names:
             macros = "xl/vbaProject.bin" in names or any(
                 name.startswith("xl/macrosheets/") for name in names
             )
-            return Sniffed("xlsm" if macros else "xlsx", macros)
+            return Sniffed("xlsm" if macros else "xlsx", macros, members)
         if (
             any(name.lower().endswith("workbook.xml") for name in names)
             and "[Content_Types].xml" in names
         ):
             # A non-standard part name: let the reader find it through the relationships.
-            return Sniffed("xlsx")
+            return Sniffed("xlsx", False, members)
         if "word/document.xml" in names:
             raise ReturnedFileError("file-not-spreadsheet", "document Word")
         if "ppt/presentation.xml" in names:
@@ -191,16 +195,24 @@ def _check_member_size(info: zipfile.ZipInfo, limits: Limits) -> None:
             )
 
 
-_DECLARATIONS = ("<!DOCTYPE", "<!ENTITY")
+_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 
 
 def _scan_xml_member(
-    package: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
+    package: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    limits: Limits,
+    kept: dict[str, bytes],
 ) -> None:
-    """Read one XML member in chunks, checking its real size and looking for declarations."""
+    """Read one XML member in chunks, checking its real size and looking for declarations.
+
+    The member's bytes are added to ``kept`` so that the reader does not
+    decompress it a second time.
+    """
     read = 0
-    tail = ""
+    tail = b""
     encoding: str | None = None
+    chunks: list[bytes] = []
     try:
         with package.open(info) as stream:
             while True:
@@ -215,18 +227,23 @@ def _scan_xml_member(
                     )
                 if encoding is None:
                     encoding = _xml_encoding(chunk)
-                text = tail + chunk.decode(encoding, errors="replace")
+                chunks.append(chunk)
+                # UTF-8 declarations are plain ASCII bytes; only UTF-16 needs decoding.
+                text = tail + chunk
+                if encoding != "utf-8":
+                    text = text.decode(encoding, errors="replace").encode("utf-8")
                 for declaration in _DECLARATIONS:
                     if declaration in text:
                         raise ReturnedFileError(
                             "file-unsafe",
-                            f"déclaration {declaration[2:]} dans {info.filename}",
+                            f"déclaration {declaration[2:].decode()} dans {info.filename}",
                         )
-                tail = text[-16:]
+                tail = chunk[-32:]
     except zipfile.BadZipFile as error:
         raise ReturnedFileError("file-corrupt", f"{info.filename} : {error}") from error
     except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as error:
         raise ReturnedFileError("file-corrupt", f"{info.filename} : {error}") from error
+    kept[info.filename] = b"".join(chunks)
 
 
 def _xml_encoding(head: bytes) -> str:

@@ -66,6 +66,9 @@ class Survey:
     vocabularies: dict[str, Vocabulary]
     directory: Path
     _columns: dict[str, tuple[Sheet, Column]] = field(default_factory=dict, repr=False)
+    _ancestors: dict[tuple[str, str, str], str | None] = field(
+        default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
         for sheet in self.definition.sheets:
@@ -121,6 +124,14 @@ class Survey:
     @property
     def respondents(self) -> Vocabulary:
         return self.vocabulary(self.respondent_column)
+
+    def ancestor_code(self, vocabulary_key: str, code: str, target: str) -> str | None:
+        """Return what ``ancestor`` gives for entry ``code`` of ``vocabulary_key``, computed once."""
+        key = (vocabulary_key, code, target)
+        if key not in self._ancestors:
+            entry = self.vocabularies[vocabulary_key].by_code[code]
+            self._ancestors[key] = self.ancestor(entry, target)
+        return self._ancestors[key]
 
     def ancestor(
         self, entry: Entry, vocabulary_key: str, seen: frozenset[str] = frozenset()
