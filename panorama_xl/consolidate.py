@@ -35,6 +35,7 @@ from panorama_xl.summaries import (
     LOW_SATISFACTION,
     MIN_RATERS,
     RESPONSES,
+    SATISFACTION_SCALE,
     SOON,
     USAGES,
     Column,
@@ -453,18 +454,7 @@ class _Master(SummarySheets):
             satisfaction,
             last,
             satisfaction,
-            {
-                "type": "3_color_scale",
-                "min_type": "num",
-                "min_value": 1,
-                "min_color": "#F8696B",
-                "mid_type": "num",
-                "mid_value": 3,
-                "mid_color": "#FFEB84",
-                "max_type": "num",
-                "max_value": 5,
-                "max_color": "#63BE7B",
-            },
+            SATISFACTION_SCALE,
         )
         renewal = [column[0] for column in self.columns].index("renewal")
         letter = xl_col_to_name(renewal)

@@ -24,6 +24,19 @@ HIGH_SATISFACTION = 4.0
 MIN_RATERS = 3
 #: Renewal codes that count as « within a year ».
 SOON = ("MOINS_1_AN", "EN_COURS")
+#: Colour scale of satisfaction cells: red at 1, yellow at 3, green at 5.
+SATISFACTION_SCALE = {
+    "type": "3_color_scale",
+    "min_type": "num",
+    "min_value": 1,
+    "min_color": "#F8696B",
+    "mid_type": "num",
+    "mid_value": 3,
+    "mid_color": "#FFEB84",
+    "max_type": "num",
+    "max_value": 5,
+    "max_color": "#63BE7B",
+}
 
 DATA = "Données"
 USAGES = "Usages"
@@ -183,18 +196,7 @@ class SummarySheets:
             5,
             last,
             5,
-            {
-                "type": "3_color_scale",
-                "min_type": "num",
-                "min_value": 1,
-                "min_color": "#F8696B",
-                "mid_type": "num",
-                "mid_value": 3,
-                "mid_color": "#FFEB84",
-                "max_type": "num",
-                "max_value": 5,
-                "max_color": "#63BE7B",
-            },
+            SATISFACTION_SCALE,
         )
         chart = self.book.add_chart({"type": "bar"})
         chart.add_series(
