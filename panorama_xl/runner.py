@@ -129,8 +129,9 @@ def check_many(
         memory: address-space cap of each worker, in bytes.
     """
     limits = limits or Limits()
-    pending = list(tasks)
-    pending.reverse()
+    # Largest files first, taken from the end of the list: a large file left for
+    # last would keep one worker busy while the others sit idle.
+    pending = sorted(tasks, key=_size)
     count = min(workers or os.cpu_count() or 1, max(len(pending), 1))
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -177,6 +178,13 @@ def check_many(
     finally:
         for worker in pool:
             worker.stop()
+
+
+def _size(task: Task) -> int:
+    try:
+        return task.path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _replace(
