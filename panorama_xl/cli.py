@@ -16,7 +16,7 @@ import click
 
 from panorama_xl import __version__
 from panorama_xl.cli_french import install as install_french
-from panorama_xl.errors import DefinitionError, PanoramaError
+from panorama_xl.errors import DefinitionError, InputError, PanoramaError
 from panorama_xl.survey import Survey, load_survey
 
 # Before any option is declared: click names parameter types when they are created.
@@ -392,7 +392,9 @@ def consolidate(
     survey = _load(context)
     if not database.is_file():
         raise click.UsageError(
-            f"base historique introuvable : {database}. Lancez d'abord « panorama collect »."
+            f"base historique introuvable : {database}. Lancez d'abord « panorama collect »,"
+            " ou indiquez la base avec --db (celle de la démonstration est"
+            " build/demo/panorama.sqlite)."
         )
     with History(database) as history:
         returns = history.returns(year)
@@ -414,7 +416,7 @@ def consolidate(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("build") / "demo",
     show_default=True,
-    help="Dossier de la campagne de démonstration (remplacé à chaque lancement).",
+    help="Dossier de la campagne de démonstration, vide ou d'une démonstration précédente : son contenu est remplacé à chaque lancement.",
 )
 @year_option
 @click.option(
@@ -451,15 +453,18 @@ def demo(
 
     survey = _load(context)
     started = time.perf_counter()
-    result = run_demo(
-        output,
-        survey,
-        year,
-        seed=seed,
-        libreoffice=not no_libreoffice,
-        workers=workers,
-        say=click.echo,
-    )
+    try:
+        result = run_demo(
+            output,
+            survey,
+            year,
+            seed=seed,
+            libreoffice=not no_libreoffice,
+            workers=workers,
+            say=click.echo,
+        )
+    except InputError as error:
+        raise click.UsageError(str(error)) from error
     click.echo("")
     click.echo(render_board_text(result.campaign))
     click.echo("")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from panorama_xl.answers import Answers
+from panorama_xl.errors import InputError
 from panorama_xl.layout import Layout
 from panorama_xl.package import rewrite_member
 from panorama_xl.survey import Survey, load_survey
@@ -389,6 +390,34 @@ def _encrypt(path: Path) -> None:
         source.unlink()
 
 
+#: Written in every demo folder: only a folder that holds it may be emptied by the next demo.
+DEMO_MARK = ".panorama-demo"
+
+
+def _claim_folder(output: Path) -> None:
+    """Make sure ``output`` is empty or a former demo's folder, and mark it as the demo's.
+
+    The demo replaces its database and folders on each run; in a folder where
+    a coordinator keeps a real campaign, that would delete the history.
+    """
+    mark = output / DEMO_MARK
+    if output.exists() and not mark.exists():
+        if not output.is_dir():
+            raise InputError(f"{output} n'est pas un dossier.")
+        if any(output.iterdir()):
+            raise InputError(
+                f"le dossier {output} contient déjà des fichiers qui ne viennent pas"
+                " d'une démonstration ; la démonstration remplace le contenu de son"
+                " dossier. Choisissez un dossier vide ou nouveau avec -o."
+            )
+    output.mkdir(parents=True, exist_ok=True)
+    mark.write_text(
+        "Dossier de démonstration de panorama-xl : remplacé à chaque lancement de"
+        " « panorama demo ».\n",
+        encoding="utf-8",
+    )
+
+
 def run_demo(
     output: Path,
     survey: Survey,
@@ -401,8 +430,11 @@ def run_demo(
 ) -> DemoResult:
     """Run the whole demo campaign into ``output`` and return where everything is.
 
-    The folder's previous demo outputs (questionnaires, returns, collect
-    outputs, database, master workbook) are replaced.
+    The previous outputs of a demo in the same folder (questionnaires, returns,
+    collect outputs, database) are replaced.
+
+    Raises:
+        InputError: ``output`` holds files that no demo wrote.
     """
     from panorama_xl.collect import collect
     from panorama_xl.consolidate import consolidate, master_name
@@ -410,6 +442,7 @@ def run_demo(
 
     output = Path(output)
     result = DemoResult(output, year, output / "questionnaires", output / "retours")
+    _claim_folder(output)
     for stale in (result.templates, result.returns, output / "collecte"):
         if stale.exists():
             shutil.rmtree(stale)

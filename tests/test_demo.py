@@ -62,8 +62,10 @@ def test_demo_is_reproducible(small_survey, tmp_path):
         workers=2,
         say=lambda text: None,
     )
+    written = first.master.read_bytes()
+    # The same folder again: the demo replaces what it wrote before.
     second = run_demo(
-        tmp_path / "b",
+        tmp_path / "a",
         small_survey,
         YEAR,
         seed=11,
@@ -71,7 +73,7 @@ def test_demo_is_reproducible(small_survey, tmp_path):
         workers=2,
         say=lambda text: None,
     )
-    assert first.master.read_bytes() == second.master.read_bytes()
+    assert second.master.read_bytes() == written
 
 
 @pytest.mark.libreoffice
@@ -126,3 +128,25 @@ def test_cli_demo(small_survey, tmp_path):
         "Note : aucun retour n'est passé par LibreOffice (désactivé par --no-libreoffice)."
         in result.output
     )
+
+
+def test_demo_refuses_a_folder_it_did_not_write(small_survey, tmp_path):
+    folder = tmp_path / "build"
+    folder.mkdir()
+    history = folder / "panorama.sqlite"
+    history.write_bytes(b"the coordinator's history")
+    result = CliRunner().invoke(
+        main,
+        [
+            "--vocabularies",
+            str(small_survey.directory),
+            "demo",
+            "-o",
+            str(folder),
+            "--no-libreoffice",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "ne viennent pas d'une démonstration" in result.output
+    assert history.read_bytes() == b"the coordinator's history"
+    assert sorted(path.name for path in folder.iterdir()) == ["panorama.sqlite"]
