@@ -6,6 +6,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from panorama_xl.check import STATUS_LABELS
 from panorama_xl.collect import BOARD_LABELS, STATUS_MISSING, Campaign
 from panorama_xl.package import atomic_path
 from panorama_xl.survey import Survey
@@ -23,12 +24,6 @@ STORAGE_LABELS = {
     "unchanged": "déjà enregistré",
     "kept-newer": "non retenu (un fichier plus récent est enregistré)",
     "": "",
-}
-FILE_LABELS = {
-    "valid": "valide",
-    "warnings": "valide avec avertissements",
-    "errors": "erreurs à corriger",
-    "unreadable": "illisible",
 }
 
 
@@ -62,9 +57,9 @@ def render_board_text(campaign: Campaign) -> str:
         lines.append("  ".join(cells).rstrip())
     lines.append("")
     totals = ", ".join(
-        f"{campaign.count(status)} {label}" for status, label in BOARD_LABELS.items()
+        f"{label} : {campaign.count(status)}" for status, label in BOARD_LABELS.items()
     )
-    lines.append(f"{len(campaign.bodies)} collectivités attendues : {totals}.")
+    lines.append(f"{len(campaign.bodies)} collectivités attendues — {totals}.")
     unattributed = campaign.unattributed
     if unattributed:
         lines.append(
@@ -72,7 +67,7 @@ def render_board_text(campaign: Campaign) -> str:
         )
         for summary in unattributed:
             lines.append(
-                f"  {summary.path} : {FILE_LABELS[summary.status]} — {summary.first_problem}"
+                f"  {summary.path} : {STATUS_LABELS[summary.status]} — {summary.first_problem}"
             )
     return "\n".join(lines)
 
@@ -215,7 +210,7 @@ def _files_sheet(
     for row, summary in enumerate(campaign.files, start=1):
         sheet.write_string(row, 0, summary.path, formats.text)
         sheet.write_string(
-            row, 1, FILE_LABELS[summary.status], formats.status[summary.status]
+            row, 1, STATUS_LABELS[summary.status], formats.status[summary.status]
         )
         sheet.write_string(row, 2, summary.respondent or "", formats.text)
         attribution = (

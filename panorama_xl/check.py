@@ -52,6 +52,13 @@ STATUS_VALID = "valid"
 STATUS_WARNINGS = "warnings"
 STATUS_ERRORS = "errors"
 STATUS_UNREADABLE = "unreadable"
+#: File statuses, from best to worst, with the French labels shown in reports and on the board.
+STATUS_LABELS = {
+    STATUS_VALID: "valide",
+    STATUS_WARNINGS: "valide avec avertissements",
+    STATUS_ERRORS: "erreurs à corriger",
+    STATUS_UNREADABLE: "illisible",
+}
 
 
 @dataclass

@@ -44,6 +44,39 @@ def _load(context: click.Context) -> Survey:
         raise  # unreachable: context.exit raises
 
 
+def _check_respondent_code(survey: Survey, code: str, year: int) -> None:
+    """Refuse a ``--respondent`` code that is unknown or not offered in ``year``, with a suggestion."""
+    known = survey.respondents
+    if code not in known.by_code:
+        entry = known.lookup(code)
+        hint = f" Vouliez-vous dire {entry.code} ({entry.label}) ?" if entry else ""
+        raise click.BadParameter(
+            f"code de répondant inconnu : {code}.{hint}", param_hint="--respondent"
+        )
+    if not known.by_code[code].offered_in(year):
+        raise click.BadParameter(
+            f"le répondant {code} n'existe pas en {year}.", param_hint="--respondent"
+        )
+
+
+class _NoProgress:
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def update(self, steps: int) -> None:
+        pass
+
+
+def _progress(length: int, label: str):
+    """Return a progress bar on a terminal; elsewhere (a log, a pipe) nothing is printed."""
+    if sys.stderr.isatty():
+        return click.progressbar(length=length, label=label, file=sys.stderr)
+    return _NoProgress()
+
+
 workers_option = click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -66,7 +99,29 @@ year_option = click.option(
 )
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class _Command(click.Command):
+    """A command whose error for an option of ``panorama`` itself, given after it, shows where it goes."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            if error.option_name in _MAIN_OPTIONS:
+                error.message += (
+                    f" Cette option se place avant la commande : panorama"
+                    f" {error.option_name} DOSSIER {ctx.info_name} …"
+                )
+            raise
+
+
+_MAIN_OPTIONS = ("--vocabularies",)
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
 @click.option(
     "--vocabularies",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -144,21 +199,10 @@ def template(
             "--respondent et --all-respondents s'excluent : choisissez l'un ou l'autre."
         )
     codes = list(respondents)
-    known = survey.respondents
     for code in codes:
-        if code not in known.by_code:
-            entry = known.lookup(code)
-            hint = f" Vouliez-vous dire {entry.code} ({entry.label}) ?" if entry else ""
-            raise click.BadParameter(
-                f"code de répondant inconnu : {code}.{hint}", param_hint="--respondent"
-            )
-        if not known.by_code[code].offered_in(year):
-            raise click.BadParameter(
-                f"le répondant {code} n'existe pas en {year}.",
-                param_hint="--respondent",
-            )
+        _check_respondent_code(survey, code, year)
     if all_respondents:
-        codes = [entry.code for entry in known.offered(year)]
+        codes = [entry.code for entry in survey.respondents.offered(year)]
     if no_blank and not codes:
         raise click.UsageError(
             "rien à écrire : --no-blank sans --respondent ni --all-respondents."
@@ -167,9 +211,7 @@ def template(
     directory = output or Path("build") / str(year)
     started = time.perf_counter()
     total = len(codes) + (0 if no_blank else 1)
-    with click.progressbar(
-        length=total, label="Questionnaires", file=sys.stderr
-    ) as bar:
+    with _progress(total, "Questionnaires") as bar:
         paths = write_templates(
             survey,
             year,
@@ -219,7 +261,7 @@ def expand_paths(paths: tuple[Path, ...]) -> list[Path]:
     "--annotate",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Dossier où écrire, pour chaque fichier lisible, le questionnaire annoté à renvoyer au département.",
+    help="Dossier où écrire, pour chaque fichier lisible qui a au moins un problème (avertissements compris), le questionnaire annoté à renvoyer au département.",
 )
 @click.option(
     "--respondent",
@@ -254,10 +296,8 @@ def check(
     from panorama_xl.safety import Limits
 
     survey = _load(context)
-    if expected is not None and expected not in survey.respondents.by_code:
-        raise click.BadParameter(
-            f"code de répondant inconnu : {expected}.", param_hint="--respondent"
-        )
+    if expected is not None:
+        _check_respondent_code(survey, expected, year)
     paths = expand_paths(files)
     if not paths:
         raise click.UsageError("aucun fichier à contrôler.")
@@ -343,9 +383,7 @@ def collect(
     output = output or Path("build") / str(year) / "collecte"
     total = len(campaign_files(directory, [output, database]))
     started = time.perf_counter()
-    with click.progressbar(
-        length=total, label="Contrôle des retours", file=sys.stderr
-    ) as bar:
+    with _progress(total, "Contrôle des retours") as bar:
         campaign = run_collect(
             directory,
             survey,

@@ -22,9 +22,8 @@ from pathlib import Path
 from panorama_xl.annotate import annotated_name
 from panorama_xl.check import (
     STATUS_ERRORS,
+    STATUS_LABELS,
     STATUS_UNREADABLE,
-    STATUS_VALID,
-    STATUS_WARNINGS,
     FileReport,
 )
 from panorama_xl.history import History
@@ -35,13 +34,7 @@ from panorama_xl.survey import Survey
 STATUS_MISSING = "missing"
 
 #: Board statuses, from best to worst, with their French labels.
-BOARD_LABELS = {
-    STATUS_VALID: "valide",
-    STATUS_WARNINGS: "valide avec avertissements",
-    STATUS_ERRORS: "erreurs à corriger",
-    STATUS_UNREADABLE: "illisible",
-    STATUS_MISSING: "pas de réponse",
-}
+BOARD_LABELS = {**STATUS_LABELS, STATUS_MISSING: "pas de réponse"}
 
 ANNOTATED_FOLDER = "a-corriger"
 
@@ -277,8 +270,6 @@ def _board_rows(
             body.others = [item.name for item in files if item is not chosen]
             body.note = chosen.first_problem
             if chosen.attributed_by_name:
-                body.note = (
-                    "rattaché par le nom du dossier ou du fichier ; " + body.note
-                )
+                body.note = "Rattaché par le nom du dossier ou du fichier. " + body.note
         bodies.append(body)
     return bodies

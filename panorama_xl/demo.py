@@ -495,6 +495,8 @@ def run_demo(
     )
     if result.libreoffice:
         origin = f"dont {len(lo_items)} saisis dans LibreOffice et enregistrés en xlsx et en ods"
+    elif not libreoffice:
+        origin = f"tous écrits en Python ({reason})"
     else:
         origin = f"tous écrits en Python, car LibreOffice est indisponible ({reason})"
     say(

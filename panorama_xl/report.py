@@ -11,25 +11,15 @@ import shutil
 import textwrap
 from collections.abc import Sequence
 
-from panorama_xl.check import (
-    STATUS_ERRORS,
-    STATUS_UNREADABLE,
-    STATUS_VALID,
-    STATUS_WARNINGS,
-    FileReport,
-)
+from panorama_xl.check import STATUS_LABELS, FileReport
 from panorama_xl.survey import Survey
 
 #: Version of the JSON document layout; raised when a field changes meaning.
 JSON_FORMAT_VERSION = 1
 
-STATUS_LABELS = {
-    STATUS_VALID: "valide",
-    STATUS_WARNINGS: "valide avec avertissements",
-    STATUS_ERRORS: "erreurs à corriger",
-    STATUS_UNREADABLE: "illisible",
-}
 SEVERITY_WORDS = {"error": "ERREUR", "warning": "AVERT."}
+# Problems after which the file is not counted for any body, although it names one.
+_RESPONDENT_CONFLICTS = ("respondent-mismatch", "respondent-unexpected")
 
 
 def respondent_label(survey: Survey, code: str | None) -> str:
@@ -43,7 +33,12 @@ def summary_line(report: FileReport, survey: Survey) -> str:
     """Return the one-line summary of a file: status, body and counts."""
     parts = [f"{report.path} : {STATUS_LABELS[report.status]}"]
     if not report.unreadable:
-        parts.append(respondent_label(survey, report.respondent))
+        if report.respondent is None and any(
+            problem.code in _RESPONDENT_CONFLICTS for problem in report.problems
+        ):
+            parts.append("collectivité à vérifier (voir ci-dessous)")
+        else:
+            parts.append(respondent_label(survey, report.respondent))
         parts.append(f"{report.row_count()} ligne(s) d'applications")
     parts.append(
         f"{len(report.errors)} erreur(s), {len(report.warnings)} avertissement(s)"
@@ -86,7 +81,7 @@ def _problem_table(report: FileReport, width: int) -> list[str]:
     out: list[str] = []
     for position, row in enumerate(rows):
         cells = [_clip(text, size).ljust(size) for text, size in zip(row[:4], widths)]
-        wrapped = textwrap.wrap(row[4], message_width) or [""]
+        wrapped = _wrap(row[4], message_width) or [""]
         out.append("  " + "  ".join(cells) + "  " + wrapped[0])
         out.extend(" " * indent + line for line in wrapped[1:])
         if position > 0:
@@ -97,9 +92,29 @@ def _problem_table(report: FileReport, width: int) -> list[str]:
                 if problem.expected and problem.expected not in problem.suggestion
                 else "",
             ):
-                for line in textwrap.wrap(text, message_width):
+                for line in _wrap(text, message_width):
                     out.append(" " * indent + line)
     return out
+
+
+_NO_BREAK_AS_SPACE = str.maketrans({"\u00a0": " "})
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrap ``text`` without parting a word from its quotation marks or punctuation.
+
+    French puts a space inside « » and before ? ! ; and :. Those spaces are
+    made non-breaking while wrapping, then printed as plain spaces.
+    """
+    bound = (
+        text.replace("« ", "«\u00a0")
+        .replace(" »", "\u00a0»")
+        .replace(" ?", "\u00a0?")
+        .replace(" !", "\u00a0!")
+        .replace(" ;", "\u00a0;")
+        .replace(" :", "\u00a0:")
+    )
+    return [line.translate(_NO_BREAK_AS_SPACE) for line in textwrap.wrap(bound, width)]
 
 
 def _clip(text: str, size: int) -> str:
@@ -112,9 +127,9 @@ def _totals(reports: Sequence[FileReport]) -> str:
     for report in reports:
         counts[report.status] += 1
     details = ", ".join(
-        f"{counts[status]} {label}" for status, label in STATUS_LABELS.items()
+        f"{label} : {counts[status]}" for status, label in STATUS_LABELS.items()
     )
-    return f"{len(reports)} fichier(s) contrôlé(s) : {details}."
+    return f"{len(reports)} fichier(s) contrôlé(s) — {details}."
 
 
 def report_to_json(report: FileReport, survey: Survey) -> dict[str, object]:
@@ -130,13 +145,18 @@ def report_to_json(report: FileReport, survey: Survey) -> dict[str, object]:
         "format": report.format,
         "sha256": report.sha256,
         "survey": fingerprint.survey if fingerprint else None,
-        "year": fingerprint.year if fingerprint else None,
+        "year": _number(fingerprint.year) if fingerprint else None,
         "version": fingerprint.version if fingerprint else None,
         "rows": report.row_count(),
         "errors": len(report.errors),
         "warnings": len(report.warnings),
         "problems": [problem.to_json() for problem in report.problems],
     }
+
+
+def _number(text: str) -> int | str:
+    """Return a fingerprint's year as a number, as the document's own ``year``; a foreign one as found."""
+    return int(text) if text.isascii() and text.isdigit() else text
 
 
 def render_json(reports: Sequence[FileReport], survey: Survey, year: int) -> str:

@@ -206,7 +206,9 @@ def load_survey(directory: Path | str | None = None) -> Survey:
     if definition is None:
         raise DefinitionError(issues)
     for key, vocabulary in vocabularies.items():
-        issues.extend(lint_vocabulary(vocabulary, vocabularies, folder / f"{key}.yaml"))
+        issues.extend(
+            lint_vocabulary(vocabulary, vocabularies, folder / f"{key}.yaml", broken)
+        )
     if not broken:
         # A vocabulary that failed to load would be reported again as unknown.
         issues.extend(lint_definition(definition, vocabularies, definition_path))
@@ -319,9 +321,16 @@ def _key_path(data: Any, loc: Iterable[Any]) -> str:
 
 
 def lint_vocabulary(
-    vocabulary: Vocabulary, vocabularies: dict[str, Vocabulary], path: Path
+    vocabulary: Vocabulary,
+    vocabularies: dict[str, Vocabulary],
+    path: Path,
+    broken: set[str] | frozenset[str] = frozenset(),
 ) -> list[DefinitionIssue]:
-    """Check one vocabulary: unique codes and labels, valid codes and links."""
+    """Check one vocabulary: unique codes and labels, valid codes and links.
+
+    Links to the ``broken`` vocabularies, whose files failed to load and are
+    reported already, are not reported again.
+    """
     issues: list[DefinitionIssue] = []
     file = str(path)
 
@@ -329,7 +338,7 @@ def lint_vocabulary(
         issues.append(DefinitionIssue(file, where, message, fix))
 
     for linked in vocabulary.links:
-        if linked not in vocabularies:
+        if linked not in vocabularies and linked not in broken:
             add(
                 "links",
                 f"le vocabulaire lié « {linked} » n'existe pas.",

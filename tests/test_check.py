@@ -16,6 +16,7 @@ from panorama_xl.annotate import annotated_name, write_annotated
 from panorama_xl.check import Checker
 from panorama_xl.cli import main
 from panorama_xl.problems import CATALOGUE
+from panorama_xl.report import _wrap, summary_line
 from panorama_xl.template import QuestionnaireWriter
 
 from .conftest import YEAR
@@ -517,6 +518,33 @@ def test_file_from_unexpected_body(writer, checker, tmp_path):
     report = checker.check(path, expected_respondent="D07")
     assert [problem.code for problem in report.problems] == ["respondent-unexpected"]
     assert "07 – Ardèche" in report.problems[0].message
+    # The summary line sends the reader to the problem, not to "unidentified".
+    line = summary_line(report, checker.survey)
+    assert "collectivité à vérifier (voir ci-dessous)" in line
+    assert "non identifiée" not in line
+
+
+def test_cli_suggests_a_respondent_code(small_survey, tmp_path):
+    path = QuestionnaireWriter(small_survey, YEAR).write(tmp_path / "blank.xlsx")
+    result = CliRunner().invoke(
+        main,
+        ["--vocabularies", str(small_survey.directory), "check"]
+        + ["--respondent", "26", str(path)],
+    )
+    assert result.exit_code == 2
+    assert "code de répondant inconnu : 26. Vouliez-vous dire D26" in result.output
+
+
+def test_text_report_keeps_quotes_with_their_words():
+    message = (
+        "« Développement intere » ne fait pas partie de la liste « Éditeur »."
+        " Vouliez-vous dire « Développement interne » ?"
+    )
+    for width in range(12, 60):
+        for line in _wrap(message, width):
+            assert not line.endswith("«"), (width, line)
+            assert not line.startswith(("»", "?")), (width, line)
+    assert " ".join(_wrap(message, 30)) == message
 
 
 # Annotated copy and command line --------------------------------------------------------------
@@ -590,6 +618,7 @@ def test_cli_exit_codes_and_json(writer, small_survey, tmp_path):
         "8",
     )
     assert document["files"][1]["respondent"] == "D26"
+    assert document["files"][1]["year"] == document["year"] == YEAR
 
     usage = runner.invoke(main, [*base, str(tmp_path / "absent.xlsx")])
     assert usage.exit_code == 2

@@ -59,3 +59,22 @@ def test_invalid_definition_is_a_usage_error(tmp_path):
     assert "erreur(s) dans la définition de l'enquête" in result.output
     assert "clé obligatoire absente." in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_main_option_after_the_command_gets_a_hint():
+    result = CliRunner().invoke(main, ["template", "--vocabularies", "x"])
+    assert result.exit_code == 2
+    assert (
+        "Cette option se place avant la commande : panorama --vocabularies DOSSIER template"
+        in result.output
+    )
+
+
+def test_no_progress_bar_outside_a_terminal(small_survey, tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["--vocabularies", str(small_survey.directory), "template"]
+        + ["--year", "2027", "-o", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].startswith("1 questionnaire"), result.output

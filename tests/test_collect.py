@@ -276,7 +276,7 @@ def test_cli_collect(campaign, small_survey):
     )
     assert result.exit_code == 0, result.output
     assert (
-        "100 collectivités attendues : 4 valide, 0 valide avec avertissements, 1 erreurs à corriger, 1 illisible, 94 pas de réponse."
+        "100 collectivités attendues — valide : 4, valide avec avertissements : 0, erreurs à corriger : 1, illisible : 1, pas de réponse : 94."
         in result.output
     )
     assert "D09   09 – Ariège" in result.output
