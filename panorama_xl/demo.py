@@ -86,7 +86,19 @@ FREE_PRODUCTS = [
     "Outil bureautique avancé",
     "Application web sur mesure",
 ]
-FREE_VENDORS = ["Éditeur spécialisé (hors liste)", "Prestataire régional"]
+FREE_VENDORS = [
+    "Éditeur spécialisé (hors liste)",
+    "Prestataire régional",
+    "Éditeur national (hors liste)",
+    "Société de services locale",
+    "Intégrateur régional",
+    "Opérateur public de services numériques",
+]
+#: Share of a body's rows that are not a product of the lists: in-house, another
+#: product of a vendor the body already uses, an unlisted vendor.
+OFF_LIST_WEIGHTS = {"in-house": 40, "known-vendor": 15, "other-vendor": 45}
+#: Chance that a body runs one of the listed products of a sub-domain.
+EQUIPPED = 0.85
 FREE_CONSULTANTS = ["Cabinet de conseil (hors liste)", "Syndicat mixte informatique"]
 COMMENTS = [
     "Migration prévue",
@@ -155,12 +167,18 @@ class InventoryGenerator:
         self.subdomains_of: dict[str, list[Entry]] = {}
         for entry in vocabularies["subdomains"].offered(year):
             self.subdomains_of.setdefault(entry.links["domains"], []).append(entry)
-        self.products_of: dict[str, list[Entry]] = {}
+        # Listed products that compete for the same need (a sub-domain, or a domain
+        # for products tied to no sub-domain), each with its market weight.
+        self.markets: dict[str, list[Entry]] = {}
         for entry in vocabularies["products"].offered(year):
             if not entry.uncertain:
-                self.products_of.setdefault(
-                    survey.ancestor(entry, "domains") or "", []
-                ).append(entry)
+                need = entry.links.get("subdomains") or entry.links.get("domains", "")
+                self.markets.setdefault(need, []).append(entry)
+        self.weight = {
+            entry.code: self.random.uniform(0.2, 1.0)
+            for entries in self.markets.values()
+            for entry in entries
+        }
         self.vendors = vocabularies["vendors"]
         self.consultants = [
             entry
@@ -227,20 +245,50 @@ class InventoryGenerator:
             choices["sovereign_cloud_offer"] = (
                 "Offre qualifiée SecNumCloud d'un hébergeur"
             )
-        table = {index: self.row(index) for index in range(rows)}
+        # One row per product the body runs, then applications off the lists.
+        products = [
+            self.random.choices(entries, [self.weight[e.code] for e in entries])[0]
+            for need, entries in sorted(self.markets.items())
+            if self.random.random() < EQUIPPED
+        ][:rows]
+        known_vendors = sorted(
+            {
+                product.links["vendors"]
+                for product in products
+                if "vendors" in product.links
+            }
+        )
+        products += [None] * (rows - len(products))
+        self.random.shuffle(products)
+        table = {
+            index: self.row(index, product, known_vendors)
+            for index, product in enumerate(products)
+        }
         return Answers(
             forms={"identity": identity, "choices": choices},
             tables={"applications": table},
         )
 
-    def row(self, index: int) -> dict[str, object]:
-        domain = self.weighted(DOMAIN_WEIGHTS)
+    def row(
+        self, index: int, product: Entry | None, known_vendors: list[str]
+    ) -> dict[str, object]:
+        """Return one application row: ``product`` from the lists, or one off the lists when None.
+
+        ``known_vendors`` are the codes of the vendors whose listed products the
+        body runs; some of its other applications come from them.
+        """
+        subdomain: Entry | None = None
+        if product is not None:
+            domain = self.survey.ancestor(product, "domains") or ""
+            if "subdomains" in product.links:
+                subdomain = self.survey.vocabularies["subdomains"].by_code[
+                    product.links["subdomains"]
+                ]
+        else:
+            domain = self.weighted(DOMAIN_WEIGHTS)
         subdomains = self.subdomains_of.get(domain, [])
-        subdomain = (
-            self.random.choice(subdomains)
-            if subdomains and self.random.random() < 0.9
-            else None
-        )
+        if subdomain is None and subdomains and self.random.random() < 0.9:
+            subdomain = self.random.choice(subdomains)
         topic = subdomain.label if subdomain else self.label("domains", domain)
         row: dict[str, object] = {
             "domain": self.label("domains", domain),
@@ -250,10 +298,9 @@ class InventoryGenerator:
         }
         if subdomain:
             row["subdomain"] = subdomain.label
-        candidates = self.products_of.get(domain, [])
         quality = 3.2
-        if candidates and self.random.random() < 0.65:
-            product = self.random.choice(candidates)
+        off_list = self.weighted(OFF_LIST_WEIGHTS) if product is None else ""
+        if product is not None:
             quality = self.quality[product.code]
             row["product"] = product.label
             vendor = product.links.get("vendors")
@@ -262,10 +309,18 @@ class InventoryGenerator:
             else:
                 row["vendor"] = OTHER_LABEL
                 row["vendor_other"] = self.random.choice(FREE_VENDORS)
-        elif self.random.random() < 0.5:
+        elif off_list == "in-house" or (
+            off_list == "known-vendor" and not known_vendors
+        ):
             row["vendor"] = self.vendors.by_code["INTERNE"].label
             row["product"] = OTHER_LABEL
             row["product_other"] = "Application métier interne"
+        elif off_list == "known-vendor":
+            row["vendor"] = self.vendors.by_code[
+                self.random.choice(known_vendors)
+            ].label
+            row["product"] = OTHER_LABEL
+            row["product_other"] = self.random.choice(FREE_PRODUCTS)
         else:
             row["vendor"] = OTHER_LABEL
             row["vendor_other"] = self.random.choice(FREE_VENDORS)
