@@ -174,8 +174,11 @@ class InventoryGenerator:
             if not entry.uncertain:
                 need = entry.links.get("subdomains") or entry.links.get("domains", "")
                 self.markets.setdefault(need, []).append(entry)
+        # A stream of its own, so that the plan of returns drawn from self.random
+        # (which body sends what) does not depend on the number of products.
+        markets = random.Random(f"{seed}-markets")
         self.weight = {
-            entry.code: self.random.uniform(0.2, 1.0)
+            entry.code: markets.uniform(0.2, 1.0)
             for entries in self.markets.values()
             for entry in entries
         }
