@@ -176,9 +176,9 @@ class InventoryGenerator:
                 self.markets.setdefault(need, []).append(entry)
         # A stream of its own, so that the plan of returns drawn from self.random
         # (which body sends what) does not depend on the number of products.
-        markets = random.Random(f"{seed}-markets")
+        weights = random.Random(f"{seed}-markets")
         self.weight = {
-            entry.code: markets.uniform(0.2, 1.0)
+            entry.code: weights.uniform(0.2, 1.0)
             for entries in self.markets.values()
             for entry in entries
         }
