@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -77,6 +78,25 @@ def _progress(length: int, label: str):
     return _NoProgress()
 
 
+def _year_hint(template_years: list[str], year: int) -> str:
+    """Return a hint when most questionnaires are of another year than ``year``, else ''.
+
+    Forgetting ``--year`` makes the current year the campaign's: every
+    return then looks like the wrong questionnaire.
+    """
+    other = Counter(found for found in template_years if found != str(year))
+    if not other:
+        return ""
+    found, count = other.most_common(1)[0]
+    if count * 2 < len(template_years):
+        return ""
+    return (
+        f"{count} fichier(s) sur {len(template_years)} sont des questionnaires {found},"
+        f" contrôlés ici pour la campagne {year} : si la campagne est celle de {found},"
+        f" relancez avec --year {found}."
+    )
+
+
 workers_option = click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -141,13 +161,16 @@ def main(context: click.Context, vocabularies: Path | None) -> None:
     \b
     Étapes d'une campagne :
       panorama template --year 2027 --all-respondents   questionnaires à envoyer
-      panorama check RETOUR.xlsx                        contrôler un fichier reçu
+      panorama check --year 2027 RETOUR.xlsx            contrôler un fichier reçu
       panorama collect DOSSIER --year 2027              contrôler et archiver tous les retours
       panorama consolidate --year 2027                  classeur de synthèse
       panorama demo                                     campagne de démonstration complète
 
-    Codes de sortie : 0 succès, 1 fichier avec erreurs ou étape en échec,
-    2 erreur d'utilisation (option ou définition invalide).
+    Sans --year, chaque commande prend l'année en cours.
+
+    Codes de sortie : 0 succès (pour collect, dès que le tableau de bord est
+    écrit), 1 fichier avec erreurs (check) ou étape en échec, 2 erreur
+    d'utilisation (option ou définition invalide, rien à traiter).
     """
     context.ensure_object(dict)
     context.obj["vocabularies"] = vocabularies
@@ -246,7 +269,11 @@ def expand_paths(paths: tuple[Path, ...]) -> list[Path]:
 
 @main.command()
 @click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+    "files",
+    nargs=-1,
+    required=True,
+    metavar="FICHIERS...",
+    type=click.Path(exists=True, path_type=Path),
 )
 @year_option
 @click.option(
@@ -285,7 +312,7 @@ def check(
 ) -> None:
     """Contrôle les questionnaires reçus et dit précisément quoi corriger.
 
-    FILES : fichiers (.xlsx, .xlsm, .ods, .xls) ou dossiers à contrôler. Les
+    FICHIERS : fichiers (.xlsx, .xlsm, .ods, .xls) ou dossiers à contrôler. Les
     fichiers ne sont jamais modifiés. Code de sortie : 0 si tous les fichiers
     sont valides (avertissements permis), 1 si l'un d'eux a des erreurs ou est
     illisible, 2 pour une erreur d'utilisation.
@@ -300,7 +327,11 @@ def check(
         _check_respondent_code(survey, expected, year)
     paths = expand_paths(files)
     if not paths:
-        raise click.UsageError("aucun fichier à contrôler.")
+        raise click.UsageError(
+            "aucun fichier à contrôler dans "
+            + ", ".join(str(path) for path in files)
+            + " (fichiers cachés et fichiers de verrouillage ignorés)."
+        )
     order = {path: index for index, path in enumerate(paths)}
     taken: set[str] = set()
     tasks = [
@@ -326,6 +357,11 @@ def check(
         click.echo(render_json(reports, survey, year))
     else:
         click.echo(render_text(reports, survey))
+    hint = _year_hint(
+        [report.fingerprint.year for report in reports if report.fingerprint], year
+    )
+    if hint:
+        click.echo(f"Attention : {hint}", err=True)
     if any(not report.accepted for report in reports):
         context.exit(EXIT_PROBLEMS)
 
@@ -342,7 +378,9 @@ database_option = click.option(
 
 @main.command()
 @click.argument(
-    "directory", type=click.Path(exists=True, file_okay=False, path_type=Path)
+    "directory",
+    metavar="DOSSIER",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
 @year_option
 @click.option(
@@ -367,7 +405,7 @@ def collect(
 ) -> None:
     """Contrôle tous les retours d'un dossier, archive les réponses valides et dit qui a répondu.
 
-    DIRECTORY et ses sous-dossiers sont parcourus ; un sous-dossier nommé
+    DOSSIER et ses sous-dossiers sont parcourus ; un sous-dossier nommé
     d'après un code de répondant (D26, CEA…) indique de qui viennent ses
     fichiers. Quand une collectivité a envoyé plusieurs fichiers, le plus
     récent des fichiers valides est retenu. Relancer la collecte sur les mêmes
@@ -402,6 +440,11 @@ def collect(
     if campaign.annotated_folder is not None:
         click.echo(f"Questionnaires annotés à renvoyer : {campaign.annotated_folder}")
     click.echo(f"Base historique : {database}")
+    if not campaign.files:
+        click.echo(f"Attention : aucun fichier trouvé dans {directory}.", err=True)
+    hint = _year_hint(list(campaign.template_years.values()), year)
+    if hint:
+        click.echo(f"Attention : {hint}", err=True)
 
 
 @main.command()

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from panorama_xl.annotate import annotated_name
+from panorama_xl.annotate import SUFFIX, annotated_name
 from panorama_xl.check import (
     STATUS_ERRORS,
     STATUS_LABELS,
@@ -87,6 +87,8 @@ class Campaign:
     bodies: list[BodyStatus]
     board: Path | None = None
     annotated_folder: Path | None = None
+    #: Questionnaire year of each file that has a fingerprint, by path.
+    template_years: dict[str, str] = field(default_factory=dict)
 
     @property
     def unattributed(self) -> list[FileSummary]:
@@ -171,9 +173,12 @@ def collect(
     ]
     expected = {str(task.path): task.expected_respondent for task in tasks}
     summaries: list[FileSummary] = []
+    template_years: dict[str, str] = {}
 
     with History(database) as history:
         for report in check_many(tasks, survey, year, workers=workers, limits=limits):
+            if report.fingerprint is not None:
+                template_years[report.path] = report.fingerprint.year
             summary = _summarise(report, attribution, expected.get(report.path))
             summary.annotated = report.annotated
             if report.accepted and report.respondent:
@@ -183,16 +188,49 @@ def collect(
                 progress(summary)
         stored = {item.respondent: item for item in history.returns(year)}
 
+    _drop_needless_copies(summaries, stored, annotated_folder)
     summaries.sort(key=lambda summary: summary.path)
     bodies = _board_rows(survey, year, summaries, stored)
     written = any(summary.annotated for summary in summaries)
     campaign = Campaign(
-        year, summaries, bodies, annotated_folder=annotated_folder if written else None
+        year,
+        summaries,
+        bodies,
+        annotated_folder=annotated_folder if written else None,
+        template_years=template_years,
     )
     campaign.board = write_board(
         campaign, survey, output / f"tableau-de-bord-{year}.xlsx"
     )
     return campaign
+
+
+def _drop_needless_copies(
+    summaries: list[FileSummary], stored: dict, folder: Path
+) -> None:
+    """Keep in ``folder`` only the annotated copies of files that still need correcting.
+
+    A file with errors that an accepted return received later has replaced
+    needs nothing more, and copies written by earlier runs for files that are
+    now valid, corrected or gone would be sent back by mistake.
+    """
+    for summary in summaries:
+        kept = stored.get(summary.respondent or "")
+        if (
+            summary.annotated
+            and kept is not None
+            and (summary.received, summary.name) < (kept.received_at, kept.file_name)
+        ):
+            Path(summary.annotated).unlink(missing_ok=True)
+            summary.annotated = ""
+    if not folder.is_dir():
+        return
+    current = {
+        Path(summary.annotated).name for summary in summaries if summary.annotated
+    }
+    for path in folder.glob(f"*{SUFFIX}*.xlsx"):
+        if path.name not in current:
+            path.unlink()
 
 
 def _summarise(

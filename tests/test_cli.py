@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from panorama_xl import __version__
 from panorama_xl.cli import main
+from panorama_xl.template import QuestionnaireWriter
 
 
 def test_help_in_french():
@@ -32,7 +33,7 @@ def test_usage_errors_in_french():
     missing = runner.invoke(main, ["check", "absent.xlsx"])
     assert missing.exit_code == 2
     assert (
-        "Erreur : Valeur invalide pour 'FILES...' : Chemin 'absent.xlsx' introuvable."
+        "Erreur : Valeur invalide pour 'FICHIERS...' : Chemin 'absent.xlsx' introuvable."
         in missing.output
     )
     year = runner.invoke(main, ["template", "--year", "abc"])
@@ -78,3 +79,24 @@ def test_no_progress_bar_outside_a_terminal(small_survey, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith("1 questionnaire"), result.output
+
+
+def test_year_hint_when_most_returns_are_of_another_year(small_survey, tmp_path):
+    path = QuestionnaireWriter(small_survey, 2027).write(tmp_path / "r" / "a.xlsx")
+    result = CliRunner().invoke(
+        main,
+        ["--vocabularies", str(small_survey.directory), "check"]
+        + ["--year", "2026", str(path)],
+    )
+    assert result.exit_code == 1
+    assert (
+        "Attention : 1 fichier(s) sur 1 sont des questionnaires 2027, contrôlés ici"
+        " pour la campagne 2026 : si la campagne est celle de 2027, relancez avec"
+        " --year 2027." in result.output
+    )
+    same_year = CliRunner().invoke(
+        main,
+        ["--vocabularies", str(small_survey.directory), "check"]
+        + ["--year", "2027", str(path)],
+    )
+    assert "Attention" not in same_year.output

@@ -159,6 +159,22 @@ def test_annotated_copies_for_errors_only(campaign, small_survey):
     assert result.annotated_folder == campaign["output"] / "a-corriger"
 
 
+def test_no_copy_for_a_file_replaced_by_a_later_valid_one(campaign, small_survey):
+    draft = answers_for(small_survey, "D01")
+    draft.tables["applications"][0]["satisfaction"] = 12
+    path = QuestionnaireWriter(small_survey, YEAR).write(
+        campaign["folder"] / "ain-brouillon.xlsx", answers=draft
+    )
+    set_mtime(path, 1_000_000_000)  # received before the valid Ain.xlsx
+    result = run(campaign, small_survey)
+    summary = next(item for item in result.files if item.name == "ain-brouillon.xlsx")
+    assert summary.status == "errors"
+    assert summary.annotated == ""
+    assert not (
+        campaign["output"] / "a-corriger" / "ain-brouillon-a-corriger.xlsx"
+    ).exists()
+
+
 def test_history_keeps_latest_valid(campaign, small_survey):
     run(campaign, small_survey)
     with History(campaign["database"]) as history:
@@ -215,6 +231,11 @@ def test_corrected_file_replaces(campaign, small_survey, tmp_path):
     assert bodies["D05"].status == "valid"
     assert bodies["D05"].file == "hautes-alpes-corrige.xlsx"
     assert bodies["D01"].file == "ain-v2.xlsx"
+    # The copy sent back for the first file of D05 is gone with its errors.
+    written = sorted(
+        path.name for path in (campaign["output"] / "a-corriger").iterdir()
+    )
+    assert written == ["allier-corrige-a-corriger.xlsx", "autre-a-corriger.xlsx"]
     with History(campaign["database"]) as history:
         stored = {item.respondent: item for item in history.returns(YEAR)}
         assert stored["D01"].rows == 7
