@@ -448,7 +448,7 @@ def _encrypt(path: Path) -> None:
         source.unlink()
 
 
-#: Written in every demo folder: only a folder that holds it may be emptied by the next demo.
+#: Marker file of a demo folder: the next demo empties only a folder that contains it.
 DEMO_MARK = ".panorama-demo"
 
 
@@ -492,7 +492,7 @@ def run_demo(
     collect outputs, database) are replaced.
 
     Raises:
-        InputError: ``output`` holds files that no demo wrote.
+        InputError: ``output`` contains files that no demo wrote.
     """
     from panorama_xl.collect import collect
     from panorama_xl.consolidate import consolidate, master_name
