@@ -292,6 +292,10 @@ class _FileCheck:
                     year=self.year,
                 )
             )
+        if fingerprint.respondent in self.survey.respondents.by_code:
+            # A personalised copy names its body even when it is the wrong questionnaire;
+            # the rest of the check may name another body or none.
+            self.report.respondent = fingerprint.respondent
         if fingerprint.year != str(self.year):
             self.stop(
                 Problem.of(

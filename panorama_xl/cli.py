@@ -46,7 +46,7 @@ def _load(context: click.Context) -> Survey:
 
 
 def _check_respondent_code(survey: Survey, code: str, year: int) -> None:
-    """Refuse a ``--respondent`` code that is unknown or not offered in ``year``, with a suggestion."""
+    """Reject a ``--respondent`` code that is unknown or not offered in ``year``, with a suggestion."""
     known = survey.respondents
     if code not in known.by_code:
         entry = known.lookup(code)

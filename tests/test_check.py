@@ -433,6 +433,16 @@ def test_last_years_template(survey, checker, tmp_path):
         report.problems[0].message
         == f"Ce classeur est le questionnaire {YEAR - 1} ; la campagne en cours est celle de {YEAR}."
     )
+    assert report.respondent is None
+
+
+def test_last_years_personalised_copy_names_its_body(survey, checker, tmp_path):
+    old = QuestionnaireWriter(survey, YEAR - 1)
+    path = old.write(tmp_path / "old.xlsx", respondent="D26", answers=clean_answers())
+    report = checker.check(path)
+    assert [problem.code for problem in report.problems] == ["template-wrong-year"]
+    assert report.respondent == "D26"
+    assert not report.accepted
 
 
 def test_foreign_workbook(checker, tmp_path):
