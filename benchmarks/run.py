@@ -496,9 +496,11 @@ LIMITS = """## What limits each ratio
   formulas, merged cells) from the XML, normalises and checks each of the fifteen cells
   of every row in Python, stores the rows in SQLite, and writes an annotated
   questionnaire for each return with errors (a full questionnaire, about half a second).
-  Each file is checked in a worker process under time and memory limits. The ratio
-  with one worker compares like with like; more workers spread the same work over
-  the cores, which the one-core raw read does not use.
+  That includes the first version, with errors, of the three bodies that later send a
+  valid one: a worker cannot know of a later file, so these copies are written, then
+  removed once every file is in. Each file is checked in a worker process under time
+  and memory limits. The ratio with one worker compares like with like; more workers
+  spread the same work over the cores, which the one-core raw read does not use.
 - **Consolidate.** Besides writing the same cells, consolidation reads and aggregates
   every row from the SQLite history (about one second for 20,000 rows) and writes the
   summary formulas, conditional formats and charts. Both writes spend most of their
