@@ -497,7 +497,7 @@ def consolidate(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("build") / "demo",
     show_default=True,
-    help="Dossier de la campagne de démonstration, vide ou d'une démonstration précédente : son contenu est remplacé à chaque lancement.",
+    help="Dossier de la campagne de démonstration, vide ou d'une démonstration précédente, dont les fichiers sont remplacés à chaque lancement.",
 )
 @year_option
 @click.option(

@@ -215,11 +215,12 @@ def _drop_needless_copies(
     now valid, corrected or gone would be sent back by mistake.
     """
     for summary in summaries:
-        kept = stored.get(summary.respondent or "")
+        accepted = stored.get(summary.respondent or "")
         if (
             summary.annotated
-            and kept is not None
-            and (summary.received, summary.name) < (kept.received_at, kept.file_name)
+            and accepted is not None
+            and (summary.received, summary.name)
+            < (accepted.received_at, accepted.file_name)
         ):
             Path(summary.annotated).unlink(missing_ok=True)
             summary.annotated = ""

@@ -81,7 +81,7 @@ def test_no_progress_bar_outside_a_terminal(small_survey, tmp_path):
     assert result.output.splitlines()[0].startswith("1 questionnaire"), result.output
 
 
-def test_year_hint_when_most_returns_are_of_another_year(small_survey, tmp_path):
+def test_year_hint_for_other_year(small_survey, tmp_path):
     path = QuestionnaireWriter(small_survey, 2027).write(tmp_path / "r" / "a.xlsx")
     result = CliRunner().invoke(
         main,

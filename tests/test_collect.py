@@ -159,7 +159,7 @@ def test_annotated_copies_for_errors_only(campaign, small_survey):
     assert result.annotated_folder == campaign["output"] / "a-corriger"
 
 
-def test_no_copy_for_a_file_replaced_by_a_later_valid_one(campaign, small_survey):
+def test_no_copy_for_replaced_file(campaign, small_survey):
     draft = answers_for(small_survey, "D01")
     draft.tables["applications"][0]["satisfaction"] = 12
     path = QuestionnaireWriter(small_survey, YEAR).write(
