@@ -293,8 +293,8 @@ class _FileCheck:
                 )
             )
         if fingerprint.respondent in self.survey.respondents.by_code:
-            # A personalised copy names its body even when it is the wrong questionnaire;
-            # the rest of the check may name another body or none.
+            # A personalised copy names its body even when it is the wrong questionnaire.
+            # The check of the respondent, later, may replace it by another body or none.
             self.report.respondent = fingerprint.respondent
         if fingerprint.year != str(self.year):
             self.stop(

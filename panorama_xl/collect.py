@@ -210,9 +210,8 @@ def _drop_needless_copies(
 ) -> None:
     """Keep in ``folder`` only the annotated copies of files that still need correcting.
 
-    A file with errors that an accepted return received later has replaced
-    needs nothing more, and copies written by earlier runs for files that are
-    now valid, corrected or gone would be sent back by mistake.
+    Removes the copy of a file that a later accepted return replaced, and any
+    copy left by an earlier run, which would otherwise be sent back by mistake.
     """
     for summary in summaries:
         accepted = stored.get(summary.respondent or "")

@@ -155,7 +155,7 @@ def report_to_json(report: FileReport, survey: Survey) -> dict[str, object]:
 
 
 def _number(text: str) -> int | str:
-    """Return a fingerprint's year as a number, as the document's own ``year``; a foreign one as found."""
+    """Return a fingerprint's year as a number, like the document's own ``year``, or a non-numeric one unchanged."""
     return int(text) if text.isascii() and text.isdigit() else text
 
 

@@ -436,7 +436,7 @@ def test_last_years_template(survey, checker, tmp_path):
     assert report.respondent is None
 
 
-def test_last_years_personalised_copy_names_its_body(survey, checker, tmp_path):
+def test_old_personal_copy_names_body(survey, checker, tmp_path):
     old = QuestionnaireWriter(survey, YEAR - 1)
     path = old.write(tmp_path / "old.xlsx", respondent="D26", answers=clean_answers())
     report = checker.check(path)
@@ -534,7 +534,7 @@ def test_file_from_unexpected_body(writer, checker, tmp_path):
     assert "non identifiée" not in line
 
 
-def test_cli_suggests_a_respondent_code(small_survey, tmp_path):
+def test_cli_suggests_respondent_code(small_survey, tmp_path):
     path = QuestionnaireWriter(small_survey, YEAR).write(tmp_path / "blank.xlsx")
     result = CliRunner().invoke(
         main,
@@ -545,7 +545,7 @@ def test_cli_suggests_a_respondent_code(small_survey, tmp_path):
     assert "code de répondant inconnu : 26. Vouliez-vous dire D26" in result.output
 
 
-def test_text_report_keeps_quotes_with_their_words():
+def test_wrap_keeps_quotes_attached():
     message = (
         "« Développement intere » ne fait pas partie de la liste « Éditeur »."
         " Vouliez-vous dire « Développement interne » ?"

@@ -62,7 +62,7 @@ def test_invalid_definition_is_a_usage_error(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_main_option_after_the_command_gets_a_hint():
+def test_misplaced_main_option_hint():
     result = CliRunner().invoke(main, ["template", "--vocabularies", "x"])
     assert result.exit_code == 2
     assert (
@@ -71,7 +71,7 @@ def test_main_option_after_the_command_gets_a_hint():
     )
 
 
-def test_no_progress_bar_outside_a_terminal(small_survey, tmp_path):
+def test_no_progress_bar_when_piped(small_survey, tmp_path):
     result = CliRunner().invoke(
         main,
         ["--vocabularies", str(small_survey.directory), "template"]

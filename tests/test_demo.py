@@ -129,7 +129,7 @@ def test_cli_demo(small_survey, tmp_path):
     )
 
 
-def test_demo_refuses_a_folder_it_did_not_write(small_survey, tmp_path):
+def test_demo_rejects_foreign_folder(small_survey, tmp_path):
     folder = tmp_path / "build"
     folder.mkdir()
     history = folder / "panorama.sqlite"

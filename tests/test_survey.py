@@ -283,7 +283,7 @@ def test_all_mistakes_reported_at_once(vocabularies):
     assert len(issues_of(vocabularies)) == 2
 
 
-def test_yaml_syntax_error_in_a_linked_vocabulary(vocabularies):
+def test_yaml_error_in_linked_vocabulary(vocabularies):
     # products.yaml links to vendors: the broken file is reported once, not again as missing.
     (vocabularies / "vendors.yaml").write_text(
         "label: x\nentries:\n  - {code: A, label: [\n", encoding="utf-8"
